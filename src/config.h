@@ -1,0 +1,135 @@
+/* config.h: the parsed, validated form of a baton ini file. */
+#ifndef BATON_CONFIG_H
+#define BATON_CONFIG_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <stddef.h>
+
+#include "address.h"
+
+#define CONFIG_ERR_MAX 512
+
+/* Readiness check kinds, the `ready =` key. */
+enum ready_kind {
+	READY_NONE,
+	READY_NOTIFY,
+	READY_LISTEN,
+	READY_DELAY,
+	READY_TCP,
+	READY_HTTP,
+};
+
+/* One `[listen NAME]` section. */
+struct listen_config {
+	char *name;
+	struct address addr;
+	int backlog; /* default 511, like nginx */
+	int v6only;  /* 0 or 1; only meaningful for AF_INET6 */
+	int mode;    /* UNIX sockets only; -1 when unset */
+	int line;    /* line of the section header, for messages */
+};
+
+/* The whole file. Every string is owned by the struct (config_free). */
+struct config {
+	char *path;
+
+	/* [baton] */
+	char *pidfile; /* NULL: no pidfile */
+	char *control; /* parsed, not used yet */
+	char *log;     /* "stderr" (default), "syslog" or a path */
+	char *user;    /* NULL: keep the master's credentials */
+	char *group;
+	uid_t uid; /* resolved from user; valid when user != NULL */
+	gid_t gid; /* from group, else user's primary group */
+	int fdstore;
+	int upgrade_retire_old;
+
+	/* [app] */
+	char *command; /* as written */
+	char **argv;   /* split shell-like, NULL-terminated; {fd:}/{addr:}
+			  substituted later by the worker */
+	int argc;
+	int workers; /* default 1, 1..4096 */
+	char *directory;
+	enum ready_kind ready;
+	long ready_arg_ms;	    /* READY_DELAY: how long alive */
+	struct address probe;   /* READY_TCP / READY_HTTP */
+	char *probe_host;	    /* Host header for READY_HTTP */
+	char *probe_path;	    /* READY_HTTP, starts with '/' */
+	long ready_timeout_ms;	    /* default 60 s */
+	long ready_delay_ms;	    /* default 0 */
+	int stop_signal;	    /* default SIGTERM */
+	long stop_timeout_ms;	    /* default 30 s */
+	int intercept_bind;
+	char **env; /* "NAME=value", NULL-terminated, in file order */
+	size_t nenv;
+
+	/* [listen NAME], in file order */
+	struct listen_config *listeners;
+	size_t nlisteners;
+};
+
+/*
+ * Parse and validate the file at path. Returns a new config, or NULL with a
+ * message "file:line: key: reason" (or "file: reason") in err.
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+
+/* Same, from a string; name is used in messages in place of a path. */
+struct config *config_load_string(const char *name, const char *text,
+    char *err, size_t errlen);
+
+void config_free(struct config *cfg);
+
+/* Index of the [listen NAME] section, or -1. */
+int config_listener_index(const struct config *cfg, const char *name);
+
+/*
+ * "30", "30s", "500ms", "2m", "1h" -> milliseconds. Returns 0, or -1 with a
+ * reason in err.
+ */
+int config_parse_duration(const char *s, long *ms, char *err, size_t errlen);
+
+/*
+ * Split a command line shell-like: whitespace separates words, single quotes
+ * keep everything literally, double quotes keep everything but \" and \\,
+ * a backslash outside quotes escapes the next character. No expansion of any
+ * kind. Returns a NULL-terminated malloc'd vector (free with
+ * config_free_argv) and sets *argc, or NULL with a reason in err.
+ */
+char **config_split_command(const char *s, int *argc, char *err,
+    size_t errlen);
+void config_free_argv(char **argv);
+
+/* What a placeholder in a command word stands for. */
+enum config_placeholder_kind {
+	CONFIG_PLACEHOLDER_FD,   /* {fd:NAME}: the listener's fd number */
+	CONFIG_PLACEHOLDER_ADDR, /* {addr:NAME}: its address */
+};
+
+/* One placeholder found by config_find_placeholder; points into the word. */
+struct config_placeholder {
+	enum config_placeholder_kind kind;
+	const char *start; /* the '{' */
+	size_t len;        /* up to and including the '}' */
+	const char *name;  /* the listener name, not NUL-terminated */
+	size_t namelen;
+};
+
+/*
+ * Find the first "{fd:NAME}" or "{addr:NAME}" in s. Other braces are left
+ * alone. Returns 1 and fills ph, 0 when there is none, or -1 with a reason
+ * in err when one is malformed ("{fd:http" without '}', an empty or invalid
+ * name). Whether NAME exists is the caller's business.
+ */
+int config_find_placeholder(
+    const char *s, struct config_placeholder *ph, char *err, size_t errlen);
+
+/* "TERM", "SIGTERM", "term" or "15" -> signal number, or -1. */
+int config_parse_signal(const char *s);
+
+/* Signal number -> "TERM" (static string), "?" when unknown. */
+const char *config_signal_name(int sig);
+
+#endif

@@ -1,0 +1,302 @@
+/* generation.c: the workers started from one reading of the config. */
+#include <sys/wait.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "generation.h"
+#include "log.h"
+#include "master.h"
+#include "worker.h"
+
+/* sysexits.h's EX_CONFIG: the app says its configuration is wrong. */
+#define GENERATION_EX_CONFIG 78
+#define GENERATION_BACKOFF_MAX_S 60.0
+#define GENERATION_STABLE_S 60.0
+
+static const char *generation_state_names[] = { "starting", "active",
+	"draining", "gone" };
+
+const char *
+generation_state_name(enum generation_state s)
+{
+	return generation_state_names[s];
+}
+
+struct generation *
+generation_new(struct master *m, unsigned id, struct config *cfg,
+    struct listener **listeners, int target)
+{
+	struct generation *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	g->master = m;
+	g->id = id;
+	g->state = GEN_STARTING;
+	g->cfg = cfg;
+	g->listeners = listeners;
+	g->nlisteners = cfg->nlisteners;
+	g->target = target;
+	return g;
+}
+
+void
+generation_free(struct generation *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nworkers; i++)
+		worker_free(g->workers[i]);
+	free(g->workers);
+	free(g);
+}
+
+void
+generation_set_state(struct generation *g, enum generation_state s)
+{
+	if (g->state == s)
+		return;
+	log_info("generation %u: %s -> %s", g->id,
+	    generation_state_name(g->state), generation_state_name(s));
+	g->state = s;
+}
+
+static struct worker *
+generation_add_worker(struct generation *g, int index)
+{
+	struct worker **v, *w;
+
+	v = realloc(g->workers, (g->nworkers + 1) * sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	g->workers = v;
+	if ((w = worker_new(g, index)) == NULL)
+		return NULL;
+	g->workers[g->nworkers++] = w;
+	return w;
+}
+
+static void
+generation_remove_worker(struct generation *g, struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < g->nworkers; i++) {
+		if (g->workers[i] != w)
+			continue;
+		memmove(&g->workers[i], &g->workers[i + 1],
+		    (g->nworkers - i - 1) * sizeof(*g->workers));
+		g->nworkers--;
+		break;
+	}
+	worker_free(w);
+}
+
+int
+generation_count(const struct generation *g, int state)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < g->nworkers; i++) {
+		if (state == -1 ? g->workers[i]->pid != 0 :
+				  (int)g->workers[i]->state == state)
+			n++;
+	}
+	return n;
+}
+
+struct worker *
+generation_find_pid(const struct generation *g, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < g->nworkers; i++)
+		if (g->workers[i]->pid == pid)
+			return g->workers[i];
+	return NULL;
+}
+
+/* Free the generation when its last process is gone. Returns 1 if freed. */
+static int
+generation_check_gone(struct generation *g)
+{
+	if (g->state != GEN_DRAINING || generation_count(g, -1) > 0)
+		return 0;
+	generation_set_state(g, GEN_GONE);
+	master_generation_gone(g->master, g);
+	return 1;
+}
+
+void
+generation_start(struct generation *g)
+{
+	struct worker *w;
+	char why[300];
+	int i;
+
+	log_info("generation %u: starting %d worker%s: %s", g->id, g->target,
+	    g->target == 1 ? "" : "s", g->cfg->command);
+	for (i = 0; i < g->target; i++) {
+		if ((w = generation_add_worker(g, i)) == NULL) {
+			master_generation_failed(g->master, g, "out of memory");
+			return;
+		}
+		if (worker_spawn(w) == -1) {
+			snprintf(why, sizeof(why), "worker %d: %s", i, w->why);
+			master_generation_failed(g->master, g, why);
+			return;
+		}
+	}
+}
+
+void
+generation_retire(struct generation *g, int fast)
+{
+	int sig = fast ? SIGTERM : g->cfg->stop_signal;
+	ev_tstamp timeout = fast ? 1.0 : g->cfg->stop_timeout_ms / 1000.0;
+	size_t i;
+
+	generation_set_state(g, GEN_DRAINING);
+	for (i = 0; i < g->nworkers;) {
+		struct worker *w = g->workers[i];
+
+		if (w->pid == 0) {
+			/* Waiting for a respawn: nothing to stop. */
+			generation_remove_worker(g, w);
+			continue;
+		}
+		worker_stop(w, sig, timeout);
+		i++;
+	}
+	generation_check_gone(g);
+}
+
+void
+generation_kill(struct generation *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nworkers; i++)
+		worker_kill(g->workers[i]);
+}
+
+int
+generation_scale(struct generation *g, int delta)
+{
+	struct worker *w = NULL;
+	size_t i;
+
+	if (delta > 0) {
+		g->target++;
+		if ((w = generation_add_worker(g, g->target - 1)) == NULL) {
+			g->target--;
+			log_warnx("generation %u: out of memory", g->id);
+		} else if (worker_spawn(w) == -1)
+			generation_worker_exited(g, w, 127 << 8);
+		return g->target;
+	}
+	if (g->target <= 1)
+		return g->target;
+	for (i = 0; i < g->nworkers; i++) {
+		struct worker *c = g->workers[i];
+
+		if (!c->retired && (w == NULL || c->index > w->index))
+			w = c;
+	}
+	g->target--;
+	if (w == NULL)
+		return g->target;
+	w->retired = 1;
+	if (w->pid == 0)
+		generation_remove_worker(g, w);
+	else
+		worker_stop(w, g->cfg->stop_signal,
+		    g->cfg->stop_timeout_ms / 1000.0);
+	return g->target;
+}
+
+void
+generation_worker_ready(struct generation *g, struct worker *w)
+{
+	(void)w;
+	if (g->state == GEN_STARTING &&
+	    generation_count(g, WORKER_READY) == g->target)
+		master_generation_ready(g->master, g);
+}
+
+static void
+generation_respawn(struct generation *g, struct worker *w)
+{
+	struct ev_loop *loop = g->master->loop;
+	ev_tstamp delay;
+
+	if (ev_now(loop) - w->started_at >= GENERATION_STABLE_S)
+		w->backoff_s = 1;
+	delay = w->backoff_s;
+	w->backoff_s *= 2;
+	if (w->backoff_s > GENERATION_BACKOFF_MAX_S)
+		w->backoff_s = GENERATION_BACKOFF_MAX_S;
+	log_info("generation %u worker %d: respawning in %.0f s", g->id,
+	    w->index, delay);
+	ev_timer_set(&w->deadline, delay, 0);
+	ev_timer_start(loop, &w->deadline);
+}
+
+void
+generation_worker_exited(struct generation *g, struct worker *w, int status)
+{
+	char how[64], why[400];
+
+	switch (g->state) {
+	case GEN_STARTING:
+		worker_describe_status(status, how, sizeof(how));
+		snprintf(why, sizeof(why), "worker %d %s before it was ready%s%s",
+		    w->index, how, w->why[0] ? ": " : "", w->why);
+		master_generation_failed(g->master, g, why);
+		return;
+	case GEN_ACTIVE:
+		if (w->retired || g->master->state != MASTER_RUNNING) {
+			generation_remove_worker(g, w);
+			return;
+		}
+		if (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == GENERATION_EX_CONFIG) {
+			log_warnx("generation %u worker %d: exit status 78 "
+				  "(EX_CONFIG) means a configuration error: "
+				  "not respawning it",
+			    g->id, w->index);
+			g->target--;
+			generation_remove_worker(g, w);
+			return;
+		}
+		generation_respawn(g, w);
+		return;
+	case GEN_DRAINING:
+		generation_remove_worker(g, w);
+		generation_check_gone(g);
+		return;
+	case GEN_GONE:
+		return;
+	}
+}
+
+void
+generation_worker_timeout(struct generation *g, struct worker *w)
+{
+	char why[200];
+	long ms = g->cfg->ready_timeout_ms;
+
+	snprintf(why, sizeof(why), "worker %d (pid %d) not ready after %ld.%03ld s",
+	    w->index, (int)w->pid, ms / 1000, ms % 1000);
+	if (g->state == GEN_STARTING) {
+		master_generation_failed(g->master, g, why);
+		return;
+	}
+	/* A respawned worker of the serving generation: try it again. */
+	log_warnx("generation %u: %s, restarting it", g->id, why);
+	worker_stop(w, g->cfg->stop_signal, g->cfg->stop_timeout_ms / 1000.0);
+}

@@ -1,0 +1,45 @@
+/* listener.h: the master's listening sockets: bind once, reuse by address. */
+#ifndef BATON_LISTENER_H
+#define BATON_LISTENER_H
+
+#include <stddef.h>
+
+#include "address.h"
+
+struct config;
+
+/*
+ * One open listening socket. The master keeps it open for as long as any
+ * generation or the config in force refers to it (refs); a reload that keeps
+ * the address keeps the very same socket, so no connection in its queue is
+ * ever dropped.
+ */
+struct listener {
+	struct address addr; /* ro */
+	int fd;		     /* ro: O_CLOEXEC, blocking */
+	int v6only;	     /* ro: part of the identity for IPv6 */
+	int backlog;	     /* rw: listen() is redone when it changes */
+	int mode;	     /* rw: UNIX sockets only, -1 unset */
+	int unlink_path;     /* ro: we created the UNIX path: remove it */
+	int refs;	     /* rw */
+	struct listener *next;
+};
+
+/*
+ * For every [listen] section of cfg, take a reference on the open listener
+ * with the same address (adjusting backlog and mode), or bind a new one.
+ * On success *set is a malloc'd array of cfg->nlisteners pointers, in config
+ * order. On failure nothing changes (sockets bound by this call are closed),
+ * -1 is returned and err names the section, the address and the reason.
+ */
+int listener_acquire(struct listener **list, const struct config *cfg,
+    struct listener ***set, char *err, size_t errlen);
+
+/* Drop the references of a set (and free it); close what nobody uses. */
+void listener_release(struct listener **list, struct listener **set,
+    size_t n);
+
+/* Close every listener (master exit); UNIX paths we created are removed. */
+void listener_close_all(struct listener **list);
+
+#endif

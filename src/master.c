@@ -1,0 +1,446 @@
+/* master.c: the master process: reload, retire and shutdown orchestration. */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "generation.h"
+#include "listener.h"
+#include "log.h"
+#include "master.h"
+#include "signals.h"
+#include "worker.h"
+
+static void master_signal_cb(struct ev_loop *loop, ev_signal *s, int revents);
+static void master_child_cb(struct ev_loop *loop, ev_child *c, int revents);
+
+/* Free cfg unless the master or a generation still uses it. */
+static void
+master_config_gc(struct master *m, struct config *cfg)
+{
+	struct generation *g;
+
+	if (cfg == NULL || cfg == m->cfg)
+		return;
+	for (g = m->generations; g != NULL; g = g->next)
+		if (g->cfg == cfg)
+			return;
+	config_free(cfg);
+}
+
+/* How many workers a generation of cfg starts (TTIN/TTOU survive a reload
+ * unless the file's `workers` changed since). */
+static int
+master_target(struct master *m, const struct config *cfg)
+{
+	if (m->scaled_workers > 0 && cfg->workers == m->scaled_base)
+		return m->scaled_workers;
+	m->scaled_workers = 0;
+	return cfg->workers;
+}
+
+/*
+ * Start a generation of cfg on the listener set ls (both owned by the
+ * generation from here on). Returns it, or NULL.
+ */
+static struct generation *
+master_spawn_generation(struct master *m, struct config *cfg,
+    struct listener **ls)
+{
+	struct generation *g;
+
+	if (cfg->ready == READY_NOTIFY && readiness_notify_open(m) == -1) {
+		log_warn("cannot open the notify socket");
+		listener_release(&m->listeners, ls, cfg->nlisteners);
+		return NULL;
+	}
+	g = generation_new(m, ++m->last_id, cfg, ls, master_target(m, cfg));
+	if (g == NULL) {
+		log_warnx("out of memory");
+		listener_release(&m->listeners, ls, cfg->nlisteners);
+		return NULL;
+	}
+	g->next = m->generations;
+	m->generations = g;
+	m->next = g;
+	generation_start(g);
+	return g;
+}
+
+int
+master_init(struct master *m, struct ev_loop *loop, const char *path,
+    struct config *cfg, char *err, size_t errlen)
+{
+	struct listener **ls;
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	m->loop = loop;
+	m->config_path = path;
+	m->notify.fd = -1;
+	m->pidfile.fd = -1;
+	ev_set_userdata(loop, m);
+
+	if (log_open(cfg->log) == -1) {
+		snprintf(err, errlen, "%s: log: cannot open %s: %s", path,
+		    cfg->log, strerror(errno));
+		return -1;
+	}
+	if (cfg->pidfile != NULL &&
+	    pidfile_create(&m->pidfile, cfg->pidfile, err, errlen) == -1)
+		return -1;
+	if (listener_acquire(&m->listeners, cfg, &ls, err, errlen) == -1) {
+		pidfile_remove(&m->pidfile);
+		return -1;
+	}
+	/* Orphans of the app are reparented to us, and reaped. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < signals_count; i++) {
+		ev_signal_init(&m->sig[i], master_signal_cb,
+		    signals_table[i].signo);
+		m->sig[i].data = (void *)&signals_table[i];
+		ev_signal_start(loop, &m->sig[i]);
+	}
+	ev_child_init(&m->child, master_child_cb, 0, 0);
+	ev_child_start(loop, &m->child);
+
+	if (cfg->control != NULL)
+		log_warnx("control: the control socket is not implemented in "
+			  "this version; %s is not created",
+		    cfg->control);
+	if (cfg->fdstore)
+		log_warnx("fdstore: not implemented in this version, ignored");
+	m->cfg = cfg;
+	if (listener_acquire(&m->listeners, cfg, &m->active, err, errlen) ==
+	    -1)
+		return -1; /* cannot fail: every address is open already */
+	log_info("master pid %d: started with %s", (int)getpid(), path);
+	if (master_spawn_generation(m, cfg, ls) == NULL ||
+	    (m->state == MASTER_STOPPING && m->generations == NULL)) {
+		snprintf(err, errlen, "cannot start the first generation");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+master_finish(struct master *m)
+{
+	int i;
+
+	readiness_notify_close(m);
+	if (m->active != NULL)
+		listener_release(&m->listeners, m->active, m->cfg->nlisteners);
+	m->active = NULL;
+	listener_close_all(&m->listeners);
+	pidfile_remove(&m->pidfile);
+	for (i = 0; i < signals_count; i++)
+		ev_signal_stop(m->loop, &m->sig[i]);
+	ev_child_stop(m->loop, &m->child);
+	log_info("master pid %d: exiting with status %d", (int)getpid(),
+	    m->exit_code);
+	ev_break(m->loop, EVBREAK_ALL);
+}
+
+int
+master_run(struct master *m)
+{
+	ev_run(m->loop, 0);
+	config_free(m->cfg);
+	m->cfg = NULL;
+	return m->exit_code;
+}
+
+struct worker *
+master_find_pid(struct master *m, pid_t pid)
+{
+	struct generation *g;
+	struct worker *w;
+
+	for (g = m->generations; g != NULL; g = g->next)
+		if ((w = generation_find_pid(g, pid)) != NULL)
+			return w;
+	return NULL;
+}
+
+void
+master_reload(struct master *m)
+{
+	char err[CONFIG_ERR_MAX];
+	struct listener **ls;
+	struct config *cfg;
+
+	if (m->state != MASTER_RUNNING) {
+		log_info("reload: ignored, shutting down");
+		return;
+	}
+	if (m->next != NULL) {
+		/* Coalesce: one more reload once this one has settled. */
+		if (!m->reload_pending)
+			log_info("reload: generation %u is still starting; "
+				 "will reload again once it is settled",
+			    m->next->id);
+		m->reload_pending = 1;
+		return;
+	}
+	log_info("reload: reading %s", m->config_path);
+	if ((cfg = config_load(m->config_path, err, sizeof(err))) == NULL) {
+		log_warnx("reload: %s; keeping %s", err,
+		    m->current ? "the running generation" : "no generation");
+		return;
+	}
+	if (listener_acquire(&m->listeners, cfg, &ls, err, sizeof(err)) ==
+	    -1) {
+		log_warnx("reload: %s; keeping the running generation", err);
+		config_free(cfg);
+		return;
+	}
+	if ((cfg->pidfile == NULL) != (m->cfg->pidfile == NULL) ||
+	    (cfg->pidfile && strcmp(cfg->pidfile, m->cfg->pidfile) != 0))
+		log_warnx("reload: pidfile: a new path takes effect only at "
+			  "the next start or upgrade");
+	if (master_spawn_generation(m, cfg, ls) == NULL)
+		config_free(cfg);
+}
+
+/* Run a HUP that arrived during the reload that just settled. */
+static void
+master_reload_pending(struct master *m)
+{
+	if (!m->reload_pending || m->next != NULL)
+		return;
+	m->reload_pending = 0;
+	log_info("reload: running the reload requested meanwhile");
+	master_reload(m);
+}
+
+void
+master_generation_ready(struct master *m, struct generation *g)
+{
+	struct generation *old = m->current;
+	struct config *oldcfg = m->cfg;
+	struct listener **ls;
+	char err[CONFIG_ERR_MAX];
+
+	if (g != m->next)
+		return;
+	m->next = NULL;
+	m->current = g;
+	generation_set_state(g, GEN_ACTIVE);
+	m->started = 1;
+	/* The new config is in force: its listeners are the kept set. */
+	if (listener_acquire(&m->listeners, g->cfg, &ls, err, sizeof(err)) ==
+	    0) {
+		listener_release(&m->listeners, m->active, oldcfg->nlisteners);
+		m->active = ls;
+		m->cfg = g->cfg;
+		if (strcmp(oldcfg->log, g->cfg->log) != 0 &&
+		    log_open(g->cfg->log) == -1)
+			log_warn("log: cannot open %s, keeping the old log",
+			    g->cfg->log);
+		master_config_gc(m, oldcfg);
+	}
+	if (old != NULL) {
+		log_info("generation %u: ready, retiring generation %u", g->id,
+		    old->id);
+		generation_retire(old, 0);
+	} else
+		log_info("generation %u: ready", g->id);
+	master_reload_pending(m);
+}
+
+void
+master_generation_failed(struct master *m, struct generation *g,
+    const char *why)
+{
+	if (g == m->next)
+		m->next = NULL;
+	g->failed = 1;
+	if (m->current != NULL)
+		log_warnx("generation %u: rolled back: %s; generation %u keeps "
+			  "serving",
+		    g->id, why, m->current->id);
+	else
+		log_warnx("generation %u: rolled back: %s; no generation is "
+			  "serving",
+		    g->id, why);
+	if (!m->started && m->state == MASTER_RUNNING) {
+		log_warnx("master pid %d: the first generation failed to "
+			  "start, exiting",
+		    (int)getpid());
+		m->exit_code = 1;
+		master_shutdown(m, 1);
+		return;
+	}
+	generation_retire(g, 0);
+	if (m->state == MASTER_RUNNING)
+		master_reload_pending(m);
+}
+
+void
+master_generation_gone(struct master *m, struct generation *g)
+{
+	struct generation **pp;
+
+	for (pp = &m->generations; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	}
+	if (m->current == g)
+		m->current = NULL;
+	if (m->next == g)
+		m->next = NULL;
+	listener_release(&m->listeners, g->listeners, g->nlisteners);
+	master_config_gc(m, g->cfg);
+	generation_free(g);
+	if (m->state == MASTER_STOPPING && m->generations == NULL)
+		master_finish(m);
+}
+
+void
+master_retire(struct master *m)
+{
+	if (m->state != MASTER_RUNNING)
+		return;
+	if (m->next != NULL) {
+		log_info("retire: abandoning the reload to generation %u",
+		    m->next->id);
+		generation_retire(m->next, 0);
+		m->next = NULL;
+		m->reload_pending = 0;
+	}
+	if (m->current == NULL) {
+		log_info("retire: no generation is serving");
+		return;
+	}
+	log_info("retire: retiring generation %u, the master stays; HUP "
+		 "starts a new generation",
+	    m->current->id);
+	generation_retire(m->current, 0);
+	m->current = NULL;
+}
+
+/*
+ * Graceful (fast == 0): stop_signal and stop_timeout. Fast: SIGTERM and one
+ * second. Called again while stopping with fast set: SIGKILL at once.
+ */
+void
+master_shutdown(struct master *m, int fast)
+{
+	struct generation *g, *nextg;
+
+	if (m->state == MASTER_STOPPING) {
+		if (!fast)
+			return;
+		log_info("shutdown: killing every worker now");
+		for (g = m->generations; g != NULL; g = g->next)
+			generation_kill(g);
+		return;
+	}
+	m->state = MASTER_STOPPING;
+	log_info("shutdown: %s, retiring every generation",
+	    fast ? "fast" : "graceful");
+	m->current = NULL;
+	m->next = NULL;
+	if (m->generations == NULL) {
+		master_finish(m);
+		return;
+	}
+	for (g = m->generations; g != NULL; g = nextg) {
+		nextg = g->next; /* g may be freed by its retirement */
+		generation_retire(g, fast);
+	}
+}
+
+void
+master_scale(struct master *m, int delta)
+{
+	struct generation *g = m->current;
+	int n;
+
+	if (m->state != MASTER_RUNNING || g == NULL) {
+		log_info("scale: no generation is serving, ignored");
+		return;
+	}
+	n = generation_scale(g, delta);
+	m->scaled_workers = n;
+	m->scaled_base = m->cfg->workers;
+	log_info("scale: generation %u now has %d worker%s", g->id, n,
+	    n == 1 ? "" : "s");
+}
+
+void
+master_reopen(struct master *m)
+{
+	(void)m;
+	if (log_reopen() == -1)
+		log_warn("reopen: log file");
+	else
+		log_info("reopen: log file reopened");
+}
+
+static void
+master_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+	const struct signal_entry *e = s->data;
+	struct master *m = ev_userdata(loop);
+
+	(void)revents;
+	log_debug("signal %s received", config_signal_name(e->signo));
+	switch (e->action) {
+	case SIGNAL_RELOAD:
+		master_reload(m);
+		break;
+	case SIGNAL_UPGRADE:
+		log_warnx("upgrade (USR2): not implemented in this version, "
+			  "ignored; use a restart");
+		break;
+	case SIGNAL_RETIRE:
+		master_retire(m);
+		break;
+	case SIGNAL_QUIT:
+		master_shutdown(m, 0);
+		break;
+	case SIGNAL_TERMINATE:
+		/* A second TERM means the operator will not wait. */
+		master_shutdown(m, m->stop_signals++ > 0);
+		break;
+	case SIGNAL_INTERRUPT:
+		m->stop_signals++;
+		master_shutdown(m, 1);
+		break;
+	case SIGNAL_REOPEN:
+		master_reopen(m);
+		break;
+	case SIGNAL_MORE:
+		master_scale(m, 1);
+		break;
+	case SIGNAL_FEWER:
+		master_scale(m, -1);
+		break;
+	}
+}
+
+static void
+master_child_cb(struct ev_loop *loop, ev_child *c, int revents)
+{
+	struct master *m = ev_userdata(loop);
+	struct worker *w;
+	char how[64];
+
+	(void)revents;
+	if ((w = master_find_pid(m, c->rpid)) == NULL) {
+		worker_describe_status(c->rstatus, how, sizeof(how));
+		log_debug("pid %d (not a worker) %s", (int)c->rpid, how);
+		return;
+	}
+	worker_exited(w, c->rstatus);
+}

@@ -1,0 +1,140 @@
+/* pidfile.c: the master's pidfile: atomic write, lock, removal. */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pidfile.h"
+
+/* Parse "1234\n"; -1 when it is anything else. */
+static pid_t
+pidfile_parse(int fd)
+{
+	char buf[32];
+	ssize_t n;
+	char *end;
+	long v;
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
+	    v <= 0 || v > INT_MAX)
+		return -1;
+	return (pid_t)v;
+}
+
+pid_t
+pidfile_read(const char *path, char *err, size_t errlen)
+{
+	pid_t pid;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", path,
+		    errno == ELOOP ? "is a symlink, refusing" :
+				     strerror(errno));
+		return -1;
+	}
+	if ((pid = pidfile_parse(fd)) == -1) {
+		snprintf(err, errlen, "%s: does not hold a pid", path);
+		close(fd);
+		return -1;
+	}
+	/* The master holds an exclusive lock: if we get one, it is gone. */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		snprintf(err, errlen,
+		    "%s: stale, pid %d no longer runs a master", path,
+		    (int)pid);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return pid;
+}
+
+int
+pidfile_create(struct pidfile *pf, const char *path, char *err,
+    size_t errlen)
+{
+	char tmp[PATH_MAX], buf[32];
+	struct stat st;
+	pid_t other;
+	int fd, n;
+
+	pf->path = NULL;
+	pf->fd = -1;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && errno == ELOOP) {
+		snprintf(err, errlen, "pidfile %s: is a symlink, refusing",
+		    path);
+		return -1;
+	}
+	if (fd != -1) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == -1 &&
+		    errno == EWOULDBLOCK) {
+			other = pidfile_parse(fd);
+			snprintf(err, errlen,
+			    "pidfile %s: another master (pid %d) is running",
+			    path, (int)other);
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp)) {
+		snprintf(err, errlen, "pidfile %s: path too long", path);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	if (fd == -1) {
+		snprintf(err, errlen, "pidfile %s: cannot create %s: %s", path,
+		    tmp, strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 ||
+	    write(fd, buf, (size_t)n) != n || fstat(fd, &st) == -1 ||
+	    rename(tmp, path) == -1) {
+		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
+		unlink(tmp);
+		close(fd);
+		return -1;
+	}
+	if ((pf->path = strdup(path)) == NULL) {
+		unlink(path);
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pf->fd = fd;
+	return 0;
+}
+
+void
+pidfile_remove(struct pidfile *pf)
+{
+	struct stat ours, theirs;
+
+	if (pf->fd == -1)
+		return;
+	/* After an upgrade the path may name the new master's file. */
+	if (fstat(pf->fd, &ours) == 0 && lstat(pf->path, &theirs) == 0 &&
+	    ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev)
+		unlink(pf->path);
+	close(pf->fd);
+	pf->fd = -1;
+	free(pf->path);
+	pf->path = NULL;
+}

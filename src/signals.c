@@ -1,0 +1,48 @@
+/* signals.c: which signal does what to the master, and the child's reset. */
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "signals.h"
+
+/* nginx's semantics where nginx has the signal; unicorn's for TTIN/TTOU. */
+const struct signal_entry signals_table[] = {
+	{ SIGHUP, SIGNAL_RELOAD, "reload" },
+	{ SIGUSR2, SIGNAL_UPGRADE, "upgrade" },
+	{ SIGWINCH, SIGNAL_RETIRE, "retire" },
+	{ SIGQUIT, SIGNAL_QUIT, "quit" },
+	{ SIGTERM, SIGNAL_TERMINATE, "stop" },
+	{ SIGINT, SIGNAL_INTERRUPT, NULL },
+	{ SIGUSR1, SIGNAL_REOPEN, "reopen" },
+	{ SIGTTIN, SIGNAL_MORE, NULL },
+	{ SIGTTOU, SIGNAL_FEWER, NULL },
+};
+const int signals_count = sizeof(signals_table) / sizeof(signals_table[0]);
+
+int
+signals_for_command(const char *command)
+{
+	int i;
+
+	for (i = 0; i < signals_count; i++)
+		if (signals_table[i].command != NULL &&
+		    strcmp(signals_table[i].command, command) == 0)
+			return signals_table[i].signo;
+	return -1;
+}
+
+void
+signals_reset_for_exec(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}

@@ -1,0 +1,335 @@
+/* worker.c: one application process: fork/exec, signals, exit status. */
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "childenv.h"
+#include "config.h"
+#include "generation.h"
+#include "listener.h"
+#include "log.h"
+#include "master.h"
+#include "readiness.h"
+#include "signals.h"
+#include "worker.h"
+
+extern char **environ;
+
+static const char *worker_state_names[] = { "starting", "ready", "stopping",
+	"exited" };
+
+const char *
+worker_state_name(enum worker_state s)
+{
+	return worker_state_names[s];
+}
+
+static void worker_deadline_cb(struct ev_loop *loop, ev_timer *t, int revents);
+
+struct worker *
+worker_new(struct generation *gen, int index)
+{
+	struct worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->gen = gen;
+	w->index = index;
+	w->state = WORKER_EXITED;
+	w->backoff_s = 1;
+	w->probe_fd = -1;
+	ev_init(&w->deadline, worker_deadline_cb);
+	w->deadline.data = w;
+	return w;
+}
+
+void
+worker_free(struct worker *w)
+{
+	struct ev_loop *loop = w->gen->master->loop;
+
+	readiness_stop(w);
+	ev_timer_stop(loop, &w->deadline);
+	free(w);
+}
+
+void
+worker_set_state(struct worker *w, enum worker_state s)
+{
+	if (w->state == s)
+		return;
+	log_info("generation %u worker %d pid %d: %s -> %s", w->gen->id,
+	    w->index, (int)w->pid, worker_state_name(w->state),
+	    worker_state_name(s));
+	w->state = s;
+}
+
+void
+worker_describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)",
+		    WTERMSIG(status), config_signal_name(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "stopped (status 0x%x)", status);
+}
+
+/* What the child reports through the exec pipe when it cannot exec. */
+struct spawn_failure {
+	int stage;
+	int err;
+};
+
+enum { STAGE_FDS, STAGE_CHDIR, STAGE_GROUPS, STAGE_GID, STAGE_UID,
+	STAGE_EXEC };
+
+static const char *spawn_stage_names[] = { "setting up descriptors", "chdir",
+	"setgroups", "setgid", "setuid", "exec" };
+
+static _Noreturn void
+worker_child_fail(int pipefd, int stage)
+{
+	struct spawn_failure f = { stage, errno };
+
+	(void)!write(pipefd, &f, sizeof(f));
+	_exit(127);
+}
+
+/*
+ * In the child: put listener i at fd 3+i with FD_CLOEXEC clear, and mark
+ * every other descriptor above 2 close-on-exec (the exec pipe must stay
+ * open until exec). Returns the exec pipe's new number, or -1.
+ */
+static int
+worker_child_fds(struct listener **ls, size_t n, int pipefd)
+{
+	int high[64], fd, i;
+
+	if (n > 64) {
+		errno = EMFILE;
+		return -1;
+	}
+	/* Move everything out of 3..3+n first: sources may sit there. */
+	if ((pipefd = fcntl(pipefd, F_DUPFD_CLOEXEC, (int)(3 + n))) == -1)
+		return -1;
+	for (i = 0; i < (int)n; i++)
+		if ((high[i] = fcntl(ls[i]->fd, F_DUPFD_CLOEXEC,
+			 (int)(3 + n))) == -1)
+			return -1;
+	/* dup2 to a different number clears FD_CLOEXEC on the copy. */
+	for (i = 0; i < (int)n; i++)
+		if (dup2(high[i], 3 + i) == -1)
+			return -1;
+	if (close_range(3 + (unsigned)n, ~0U, CLOSE_RANGE_CLOEXEC) == -1) {
+		/* Kernels before 5.11: do it by hand. */
+		for (fd = 3 + (int)n; fd < 65536; fd++)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	return pipefd;
+}
+
+static _Noreturn void
+worker_child(struct worker *w, char **argv, char **envp, ssize_t pid_slot,
+    int pipefd)
+{
+	struct generation *g = w->gen;
+	struct config *cfg = g->cfg;
+	int fd;
+
+	signals_reset_for_exec();
+	/* Our own group: stop_timeout's SIGKILL reaches the app's children. */
+	(void)setpgid(0, 0);
+	fd = worker_child_fds(g->listeners, g->nlisteners, pipefd);
+	if (fd == -1)
+		worker_child_fail(pipefd, STAGE_FDS);
+	pipefd = fd;
+	childenv_set_pid(envp, pid_slot, getpid());
+	if (cfg->directory != NULL && chdir(cfg->directory) == -1)
+		worker_child_fail(pipefd, STAGE_CHDIR);
+	if ((cfg->user != NULL || cfg->group != NULL) && geteuid() == 0) {
+		if (cfg->user != NULL) {
+			if (initgroups(cfg->user, cfg->gid) == -1)
+				worker_child_fail(pipefd, STAGE_GROUPS);
+		} else if (setgroups(1, &cfg->gid) == -1)
+			worker_child_fail(pipefd, STAGE_GROUPS);
+		if (setgid(cfg->gid) == -1)
+			worker_child_fail(pipefd, STAGE_GID);
+		if (cfg->user != NULL && setuid(cfg->uid) == -1)
+			worker_child_fail(pipefd, STAGE_UID);
+	}
+	execvpe(argv[0], argv, envp);
+	worker_child_fail(pipefd, STAGE_EXEC);
+}
+
+int
+worker_spawn(struct worker *w)
+{
+	struct generation *g = w->gen;
+	struct master *m = g->master;
+	struct spawn_failure f;
+	char err[256], **argv, **envp;
+	ssize_t pid_slot, n;
+	int pipefd[2];
+	pid_t pid;
+
+	w->why[0] = '\0';
+	w->killed = 0;
+	if ((argv = childenv_argv(g->cfg, err, sizeof(err))) == NULL) {
+		log_warnx("generation %u worker %d: %s", g->id, w->index, err);
+		snprintf(w->why, sizeof(w->why), "%s", err);
+		return -1;
+	}
+	envp = childenv_envp(environ, g->cfg, g->id, w->index,
+	    g->cfg->ready == READY_NOTIFY ? m->notify.name : NULL, &pid_slot);
+	if (envp == NULL || pipe2(pipefd, O_CLOEXEC) == -1) {
+		snprintf(w->why, sizeof(w->why), "cannot spawn: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		worker_child(w, argv, envp, pid_slot, pipefd[1]);
+	}
+	close(pipefd[1]);
+	if (pid == -1) {
+		snprintf(w->why, sizeof(w->why), "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		goto fail;
+	}
+	/* Both sides set the group, so a kill(-pid) can never miss. */
+	(void)setpgid(pid, pid);
+	w->pid = pid;
+	w->started_at = ev_now(m->loop);
+	w->state = WORKER_EXITED;
+	worker_set_state(w, WORKER_STARTING);
+	/* Blocks only until exec: the pipe is close-on-exec. */
+	while ((n = read(pipefd[0], &f, sizeof(f))) == -1 && errno == EINTR)
+		;
+	close(pipefd[0]);
+	if (n == (ssize_t)sizeof(f)) {
+		snprintf(w->why, sizeof(w->why), "%s %s: %s",
+		    spawn_stage_names[f.stage],
+		    f.stage == STAGE_CHDIR ? g->cfg->directory : g->cfg->argv[0],
+		    strerror(f.err));
+		log_warnx("generation %u worker %d pid %d: cannot start: %s",
+		    g->id, w->index, (int)pid, w->why);
+		/* Its exit arrives through the child watcher like any other. */
+	} else {
+		ev_timer_set(&w->deadline, g->cfg->ready_timeout_ms / 1000.0,
+		    0);
+		ev_timer_start(m->loop, &w->deadline);
+		readiness_start(w);
+	}
+	childenv_free(argv);
+	childenv_free(envp);
+	return 0;
+
+fail:
+	log_warnx("generation %u worker %d: %s", g->id, w->index, w->why);
+	childenv_free(argv);
+	childenv_free(envp);
+	return -1;
+}
+
+void
+worker_stop(struct worker *w, int sig, ev_tstamp timeout_s)
+{
+	struct ev_loop *loop = w->gen->master->loop;
+
+	readiness_stop(w);
+	ev_timer_stop(loop, &w->deadline);
+	if (w->pid == 0)
+		return;
+	if (w->state != WORKER_STOPPING) {
+		worker_set_state(w, WORKER_STOPPING);
+		if (kill(w->pid, sig) == -1 && errno != ESRCH)
+			log_warn("generation %u worker %d pid %d: kill %s",
+			    w->gen->id, w->index, (int)w->pid,
+			    config_signal_name(sig));
+	}
+	ev_timer_set(&w->deadline, timeout_s, 0);
+	ev_timer_start(loop, &w->deadline);
+}
+
+void
+worker_kill(struct worker *w)
+{
+	if (w->pid == 0)
+		return;
+	w->killed = 1;
+	(void)kill(-w->pid, SIGKILL);
+	(void)kill(w->pid, SIGKILL);
+}
+
+void
+worker_ready(struct worker *w)
+{
+	if (w->state != WORKER_STARTING)
+		return;
+	ev_timer_stop(w->gen->master->loop, &w->deadline);
+	worker_set_state(w, WORKER_READY);
+	generation_worker_ready(w->gen, w);
+}
+
+void
+worker_exited(struct worker *w, int status)
+{
+	struct ev_loop *loop = w->gen->master->loop;
+	char how[64];
+
+	readiness_stop(w);
+	ev_timer_stop(loop, &w->deadline);
+	worker_describe_status(status, how, sizeof(how));
+	if (w->state == WORKER_STOPPING)
+		log_info("generation %u worker %d pid %d: %s", w->gen->id,
+		    w->index, (int)w->pid, how);
+	else
+		log_warnx("generation %u worker %d pid %d: %s while %s",
+		    w->gen->id, w->index, (int)w->pid, how,
+		    worker_state_name(w->state));
+	/* Whatever the app left in its group dies with it. */
+	if (w->state == WORKER_STOPPING)
+		(void)kill(-w->pid, SIGKILL);
+	worker_set_state(w, WORKER_EXITED);
+	w->pid = 0;
+	generation_worker_exited(w->gen, w, status);
+}
+
+static void
+worker_deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	(void)loop;
+	(void)revents;
+	switch (w->state) {
+	case WORKER_STARTING:
+		generation_worker_timeout(w->gen, w);
+		break;
+	case WORKER_STOPPING:
+		log_warnx("generation %u worker %d pid %d: still running after "
+			  "the stop timeout, sending KILL to its process group",
+		    w->gen->id, w->index, (int)w->pid);
+		worker_kill(w);
+		break;
+	case WORKER_EXITED:
+		/* The respawn delay is over. */
+		if (worker_spawn(w) == -1)
+			generation_worker_exited(w->gen, w, 127 << 8);
+		break;
+	case WORKER_READY:
+		break;
+	}
+}

@@ -1,0 +1,929 @@
+/* check_config.c: unit tests for config parsing, validation and helpers. */
+#include <sys/socket.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "config.h"
+
+static struct config *
+load(const char *text)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	struct config *cfg;
+
+	cfg = config_load_string("t.ini", text, err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "unexpected error: %s", err);
+	return cfg;
+}
+
+static void
+expect_error(const char *text, const char *want)
+{
+	char err[CONFIG_ERR_MAX] = "";
+	struct config *cfg;
+
+	cfg = config_load_string("t.ini", text, err, sizeof(err));
+	ck_assert_msg(cfg == NULL, "no error for:\n%s", text);
+	ck_assert_str_eq(err, want);
+}
+
+/* DESIGN.md's example, made valid here: root exists everywhere, v6only
+ * needs an IPv6 address and mode a UNIX one, intercept_bind is not in. */
+static const char full_ini[] =
+    "[baton]\n"
+    "pidfile = /run/baton/app.pid\n"
+    "control = /run/baton/app.sock   ; unix control socket for batonctl\n"
+    "log = /var/log/baton.log        ; stderr | syslog | /path/to/file\n"
+    "user = root                     ; workers run as this user/group\n"
+    "group = root\n"
+    "fdstore = yes                   ; keep listeners in systemd's fd store\n"
+    "upgrade_retire_old = TRUE       ; after USR2, new master QUITs the old\n"
+    "\n"
+    "[app]\n"
+    "command = /usr/local/bin/app -listen {fd:http} --admin={addr:admin}\n"
+    "workers = 2\n"
+    "directory = /srv/app\n"
+    "ready = notify                  ; notify | listen | delay:S | tcp:H:P\n"
+    "ready_timeout = 90\n"
+    "ready_delay = 500ms             ; extra settle time after the check\n"
+    "stop_signal = QUIT\n"
+    "stop_timeout = 2m\n"
+    "intercept_bind = no\n"
+    "env.GOMAXPROCS = 2\n"
+    "env.APP_MODE = production ; a comment\n"
+    "env.EMPTY =\n"
+    "\n"
+    "[listen http]\n"
+    "address = [::]:8080             ; or [::]:8080, or unix:/run/app.sock\n"
+    "backlog = 4096\n"
+    "v6only = no                     ; IPv6 only\n"
+    "\n"
+    "[listen admin]\n"
+    "address = unix:/run/app.sock\n"
+    "mode = 0660                     ; UNIX sockets only\n";
+
+START_TEST(test_full)
+{
+	struct config *cfg = load(full_ini);
+
+	ck_assert_str_eq(cfg->path, "t.ini");
+	ck_assert_str_eq(cfg->pidfile, "/run/baton/app.pid");
+	ck_assert_str_eq(cfg->control, "/run/baton/app.sock");
+	ck_assert_str_eq(cfg->log, "/var/log/baton.log");
+	ck_assert_str_eq(cfg->user, "root");
+	ck_assert_str_eq(cfg->group, "root");
+	ck_assert_int_eq(cfg->uid, 0);
+	ck_assert_int_eq(cfg->gid, 0);
+	ck_assert_int_eq(cfg->fdstore, 1);
+	ck_assert_int_eq(cfg->upgrade_retire_old, 1);
+
+	ck_assert_str_eq(cfg->command,
+	    "/usr/local/bin/app -listen {fd:http} --admin={addr:admin}");
+	ck_assert_int_eq(cfg->argc, 4);
+	ck_assert_str_eq(cfg->argv[0], "/usr/local/bin/app");
+	ck_assert_str_eq(cfg->argv[1], "-listen");
+	ck_assert_str_eq(cfg->argv[2], "{fd:http}");
+	ck_assert_str_eq(cfg->argv[3], "--admin={addr:admin}");
+	ck_assert_ptr_null(cfg->argv[4]);
+	ck_assert_int_eq(cfg->workers, 2);
+	ck_assert_str_eq(cfg->directory, "/srv/app");
+	ck_assert_int_eq(cfg->ready, READY_NOTIFY);
+	ck_assert_int_eq(cfg->ready_timeout_ms, 90000);
+	ck_assert_int_eq(cfg->ready_delay_ms, 500);
+	ck_assert_int_eq(cfg->stop_signal, SIGQUIT);
+	ck_assert_int_eq(cfg->stop_timeout_ms, 120000);
+	ck_assert_int_eq(cfg->intercept_bind, 0);
+	ck_assert_uint_eq(cfg->nenv, 3);
+	ck_assert_str_eq(cfg->env[0], "GOMAXPROCS=2");
+	ck_assert_str_eq(cfg->env[1], "APP_MODE=production");
+	ck_assert_str_eq(cfg->env[2], "EMPTY=");
+	ck_assert_ptr_null(cfg->env[3]);
+
+	ck_assert_uint_eq(cfg->nlisteners, 2);
+	ck_assert_str_eq(cfg->listeners[0].name, "http");
+	ck_assert_str_eq(cfg->listeners[0].addr.text, "[::]:8080");
+	ck_assert_int_eq(cfg->listeners[0].addr.ss.ss_family, AF_INET6);
+	ck_assert_int_eq(cfg->listeners[0].backlog, 4096);
+	ck_assert_int_eq(cfg->listeners[0].v6only, 0);
+	ck_assert_int_eq(cfg->listeners[0].mode, -1);
+	ck_assert_int_eq(cfg->listeners[0].line, 24);
+	ck_assert_str_eq(cfg->listeners[1].name, "admin");
+	ck_assert_str_eq(cfg->listeners[1].addr.text, "unix:/run/app.sock");
+	ck_assert_int_eq(cfg->listeners[1].addr.ss.ss_family, AF_UNIX);
+	ck_assert_int_eq(cfg->listeners[1].backlog, 511);
+	ck_assert_int_eq(cfg->listeners[1].mode, 0660);
+	ck_assert_int_eq(cfg->listeners[1].line, 29);
+
+	ck_assert_int_eq(config_listener_index(cfg, "http"), 0);
+	ck_assert_int_eq(config_listener_index(cfg, "admin"), 1);
+	ck_assert_int_eq(config_listener_index(cfg, "htt"), -1);
+	ck_assert_int_eq(config_listener_index(cfg, "https"), -1);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	struct config *cfg = load("[app]\ncommand = /bin/true\n");
+
+	ck_assert_ptr_null(cfg->pidfile);
+	ck_assert_ptr_null(cfg->control);
+	ck_assert_str_eq(cfg->log, "stderr");
+	ck_assert_ptr_null(cfg->user);
+	ck_assert_ptr_null(cfg->group);
+	ck_assert_int_eq(cfg->fdstore, 0);
+	ck_assert_int_eq(cfg->upgrade_retire_old, 0);
+	ck_assert_int_eq(cfg->argc, 1);
+	ck_assert_str_eq(cfg->argv[0], "/bin/true");
+	ck_assert_int_eq(cfg->workers, 1);
+	ck_assert_ptr_null(cfg->directory);
+	ck_assert_int_eq(cfg->ready, READY_NONE);
+	ck_assert_ptr_null(cfg->probe_host);
+	ck_assert_ptr_null(cfg->probe_path);
+	ck_assert_int_eq(cfg->ready_timeout_ms, 60000);
+	ck_assert_int_eq(cfg->ready_delay_ms, 0);
+	ck_assert_int_eq(cfg->stop_signal, SIGTERM);
+	ck_assert_int_eq(cfg->stop_timeout_ms, 30000);
+	ck_assert_int_eq(cfg->intercept_bind, 0);
+	ck_assert_uint_eq(cfg->nenv, 0);
+	ck_assert_ptr_nonnull(cfg->env);
+	ck_assert_ptr_null(cfg->env[0]);
+	ck_assert_uint_eq(cfg->nlisteners, 0);
+	config_free(cfg);
+
+	cfg = load("[app]\ncommand = a\n[listen x]\naddress = 80\n");
+	ck_assert_uint_eq(cfg->nlisteners, 1);
+	ck_assert_int_eq(cfg->listeners[0].backlog, 511);
+	ck_assert_int_eq(cfg->listeners[0].v6only, 0);
+	ck_assert_int_eq(cfg->listeners[0].mode, -1);
+	ck_assert_str_eq(cfg->listeners[0].addr.text, "0.0.0.0:80");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_user_group)
+{
+	struct config *cfg;
+
+	/* Without group, the user's primary group. */
+	cfg = load("[baton]\nuser = daemon\n[app]\ncommand = a\n");
+	ck_assert_int_eq(cfg->uid, 1);
+	ck_assert_int_eq(cfg->gid, 1);
+	ck_assert_ptr_null(cfg->group);
+	config_free(cfg);
+
+	/* group wins, wherever it stands. */
+	cfg = load("[baton]\ngroup = nogroup\nuser = daemon\n[app]\n"
+	           "command = a\n");
+	ck_assert_int_eq(cfg->uid, 1);
+	ck_assert_int_eq(cfg->gid, 65534);
+	config_free(cfg);
+
+	cfg = load("[baton]\nlog = syslog\n[app]\ncommand = a\n");
+	ck_assert_str_eq(cfg->log, "syslog");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_ready_kinds)
+{
+	struct config *cfg;
+
+	cfg = load("[app]\ncommand = a\nready = none\n");
+	ck_assert_int_eq(cfg->ready, READY_NONE);
+	config_free(cfg);
+
+	cfg = load("[app]\ncommand = a\nready = delay:5s\n");
+	ck_assert_int_eq(cfg->ready, READY_DELAY);
+	ck_assert_int_eq(cfg->ready_arg_ms, 5000);
+	config_free(cfg);
+
+	cfg = load("[app]\ncommand = a\nready = delay:250ms\n");
+	ck_assert_int_eq(cfg->ready_arg_ms, 250);
+	config_free(cfg);
+
+	cfg = load("[app]\ncommand = a\nready = tcp:127.0.0.1:9000\n");
+	ck_assert_int_eq(cfg->ready, READY_TCP);
+	ck_assert_str_eq(cfg->probe.text, "127.0.0.1:9000");
+	ck_assert_str_eq(cfg->probe_host, "127.0.0.1:9000");
+	ck_assert_ptr_null(cfg->probe_path);
+	config_free(cfg);
+
+	cfg = load("[app]\ncommand = a\nready = tcp:[::1]:9000\n");
+	ck_assert_int_eq(cfg->ready, READY_TCP);
+	ck_assert_str_eq(cfg->probe.text, "[::1]:9000");
+	config_free(cfg);
+
+	cfg = load("[app]\ncommand = a\nready = http://localhost:8080\n");
+	ck_assert_int_eq(cfg->ready, READY_HTTP);
+	ck_assert_str_eq(cfg->probe.text, "127.0.0.1:8080");
+	ck_assert_str_eq(cfg->probe_host, "localhost:8080");
+	ck_assert_str_eq(cfg->probe_path, "/");
+	config_free(cfg);
+
+	cfg = load("[app]\ncommand = a\n"
+	           "ready = http://[::1]:8080/health?full=1;x\n");
+	ck_assert_int_eq(cfg->ready, READY_HTTP);
+	ck_assert_str_eq(cfg->probe.text, "[::1]:8080");
+	ck_assert_str_eq(cfg->probe_host, "[::1]:8080");
+	ck_assert_str_eq(cfg->probe_path, "/health?full=1;x");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_continuation)
+{
+	struct config *cfg;
+
+	cfg = load("[app]\n"
+	           "command = /bin/app\n"
+	           "    --flag {fd:http}\n"
+	           "\t--other 'x y' ; a comment\n"
+	           "# a full comment line\n"
+	           "\n"
+	           "    --last\n"
+	           "workers = 3\n"
+	           "[listen http]\n"
+	           "address = 80\n");
+	ck_assert_str_eq(
+	    cfg->command, "/bin/app --flag {fd:http} --other 'x y' --last");
+	ck_assert_int_eq(cfg->argc, 6);
+	ck_assert_str_eq(cfg->argv[4], "x y");
+	ck_assert_str_eq(cfg->argv[5], "--last");
+	ck_assert_int_eq(cfg->workers, 3);
+	config_free(cfg);
+
+	/* The Python configparser style: everything on the next lines. */
+	cfg = load("[app]\ncommand =\n  /bin/app\n  -v\n");
+	ck_assert_str_eq(cfg->command, "/bin/app -v");
+	ck_assert_int_eq(cfg->argc, 2);
+	config_free(cfg);
+
+	/* An indented key right after a section header is a plain key... */
+	cfg = load("[app]\n  command = a\nworkers = 4\n");
+	ck_assert_str_eq(cfg->command, "a");
+	ck_assert_int_eq(cfg->workers, 4);
+	config_free(cfg);
+
+	/* ...but after another key it continues that key, as in inih. */
+	cfg = load("[app]\ncommand = a\n  workers = 4\n");
+	ck_assert_str_eq(cfg->command, "a workers = 4");
+	ck_assert_int_eq(cfg->workers, 1);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_comments)
+{
+	struct config *cfg;
+
+	cfg = load("; a comment\n"
+	           "# another\n"
+	           "\n"
+	           "[app] ; trailing comment\n"
+	           "  ; indented comment\n"
+	           "command = /bin/app#not-a-comment a;b ; comment\n"
+	           "    # indented hash: a comment, not a continuation\n"
+	           "env.X = 2;3 is no comment without a space before\n"
+	           "[listen a]#x\n"
+	           "address = 81\n");
+	ck_assert_str_eq(cfg->command, "/bin/app#not-a-comment a;b");
+	ck_assert_str_eq(
+	    cfg->env[0], "X=2;3 is no comment without a space before");
+	ck_assert_int_eq(cfg->nlisteners, 1);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_crlf_bom)
+{
+	struct config *cfg;
+
+	cfg = load("\xef\xbb\xbf[app]\r\ncommand = /bin/app -x\r\n"
+	           "workers = 7\r\n");
+	ck_assert_str_eq(cfg->command, "/bin/app -x");
+	ck_assert_int_eq(cfg->workers, 7);
+	config_free(cfg);
+	expect_error("[app]\r\ncommand = a\r\nworkers = x\r\n",
+	    "t.ini:3: workers: \"x\" is not a number (1..4096)");
+}
+END_TEST
+
+START_TEST(test_long_lines)
+{
+	char text[1024], err[CONFIG_ERR_MAX];
+	struct config *cfg;
+	int n;
+
+	/* 199 characters is the most inih 55 can hold. */
+	n = snprintf(text, sizeof(text), "[app]\ncommand = /bin/app ");
+	memset(text + n, 'x', 199 - strlen("command = /bin/app "));
+	n += 199 - (int)strlen("command = /bin/app ");
+	n += snprintf(
+	    text + n, sizeof(text) - (size_t)n, "\nworkers = 2\nbacklog = 1\n");
+	cfg = config_load_string("t.ini", text, err, sizeof(err));
+	ck_assert_ptr_null(cfg);
+	/* The long line must not have shifted the line count. */
+	ck_assert_str_eq(err, "t.ini:4: backlog: unknown key in [app]");
+
+	n = snprintf(text, sizeof(text), "[app]\ncommand = /bin/app ");
+	memset(text + n, 'x', 200 - strlen("command = /bin/app "));
+	n += 200 - (int)strlen("command = /bin/app ");
+	snprintf(text + n, sizeof(text) - (size_t)n, "\nworkers = 2\n");
+	expect_error(text, "t.ini:2: line too long (max 199 characters)");
+
+	/* Longer than two inih buffers, on the last line, no newline. */
+	n = snprintf(text, sizeof(text), "[app]\ncommand = a\n; ");
+	memset(text + n, 'y', 500);
+	text[n + 500] = '\0';
+	expect_error(text, "t.ini:3: line too long (max 199 characters)");
+}
+END_TEST
+
+START_TEST(test_long_listen_names)
+{
+	char text[1024], want[512], a[65], b[65];
+	struct config *cfg;
+
+	/* Longer than inih's 50-byte section buffer, and differing late. */
+	memset(a, 'n', 64);
+	a[64] = '\0';
+	memcpy(b, a, sizeof(b));
+	b[63] = 'm';
+	snprintf(text, sizeof(text),
+	    "[app]\ncommand = app {fd:%s} {fd:%s}\n"
+	    "[listen %s]\naddress = 81\n[listen %s]\naddress = 82\n",
+	    a, b, a, b);
+	cfg = load(text);
+	ck_assert_uint_eq(cfg->nlisteners, 2);
+	ck_assert_str_eq(cfg->listeners[0].name, a);
+	ck_assert_str_eq(cfg->listeners[1].name, b);
+	ck_assert_int_eq(cfg->listeners[1].addr.ss.ss_family, AF_INET);
+	ck_assert_int_eq(config_listener_index(cfg, b), 1);
+	config_free(cfg);
+
+	snprintf(text, sizeof(text), "[app]\ncommand = a\n[listen %sx]\n", a);
+	snprintf(want, sizeof(want),
+	    "t.ini:3: [listen %sx]: \"%sx\" is not a valid name (letters, "
+	    "digits, '_', '.' and '-', at most 64 characters)",
+	    a, a);
+	expect_error(text, want);
+}
+END_TEST
+
+START_TEST(test_load_file)
+{
+	char path[] = "/tmp/check_config.XXXXXX", err[CONFIG_ERR_MAX];
+	struct config *cfg;
+	FILE *fp;
+	int fd;
+
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	fp = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("[app]\ncommand = /bin/app\n    -x\n[listen a]\naddress = 81\n",
+	    fp);
+	fclose(fp);
+	cfg = config_load(path, err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(cfg->path, path);
+	ck_assert_str_eq(cfg->command, "/bin/app -x");
+	ck_assert_uint_eq(cfg->nlisteners, 1);
+	config_free(cfg);
+
+	/* A NUL byte can only come from a file. */
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fwrite("[app]\ncommand = a\nworkers = 1\0\n", 1, 31, fp);
+	fclose(fp);
+	ck_assert_ptr_null(config_load(path, err, sizeof(err)));
+	ck_assert_int_eq(strncmp(err, path, strlen(path)), 0);
+	ck_assert_str_eq(err + strlen(path), ":3: line contains a NUL byte");
+
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("[app]\ncommand = a\nworkers = many\n", fp);
+	fclose(fp);
+	ck_assert_ptr_null(config_load(path, err, sizeof(err)));
+	ck_assert_str_eq(err + strlen(path),
+	    ":3: workers: \"many\" is not a number (1..4096)");
+
+	unlink(path);
+	ck_assert_ptr_null(config_load(path, err, sizeof(err)));
+	ck_assert_str_eq(
+	    err + strlen(path), ": cannot open: No such file or directory");
+}
+END_TEST
+
+/* Every error path, with its exact message. */
+static const struct {
+	const char *text;
+	const char *err;
+} errors[] = {
+    /* syntax and sections */
+    {"", "t.ini: [app]: missing section"},
+    {"[baton]\npidfile = /run/x.pid\n", "t.ini: [app]: missing section"},
+    {"[app]\njunk\n",
+        "t.ini:2: \"junk\": expected \"key = value\" or a [section] header"},
+    {"[app]\njunk ; x = y\n",
+        "t.ini:2: \"junk ; x = y\": expected \"key = value\" or a [section] "
+        "header"},
+    {"[app]\n= x\n", "t.ini:2: missing key name before \"=\""},
+    {"[app\ncommand = a\n",
+        "t.ini:1: [app: missing \"]\" at the end of the section header"},
+    {"[app] x\n", "t.ini:1: [app]: unexpected text after \"]\""},
+    {"[foo]\n", "t.ini:1: [foo]: unknown section"},
+    {"[app]\ncommand = a\n[ Listen http ]\n",
+        "t.ini:3: [Listen http]: unknown section"},
+    {"[app x]\n", "t.ini:1: [app x]: unknown section"},
+    {"[listen]\n", "t.ini:1: [listen]: missing name (use [listen NAME])"},
+    {"[listen a:b]\n",
+        "t.ini:1: [listen a:b]: \"a:b\" is not a valid name (letters, "
+        "digits, '_', '.' and '-', at most 64 characters)"},
+    {"[listen a b]\n",
+        "t.ini:1: [listen a b]: \"a b\" is not a valid name (letters, "
+        "digits, '_', '.' and '-', at most 64 characters)"},
+    {"[app]\ncommand = a\n[app]\n",
+        "t.ini:3: [app]: duplicate section (first on line 1)"},
+    {"[baton]\n[app]\ncommand = a\n[baton]\n",
+        "t.ini:4: [baton]: duplicate section (first on line 1)"},
+    {"[app]\ncommand = a\n[listen a]\naddress = 80\n[listen  a ]\n",
+        "t.ini:5: [listen a]: duplicate section (first on line 3)"},
+    {"workers = 2\n[app]\ncommand = a\n",
+        "t.ini:1: workers: key outside any section (start with [baton], "
+        "[app] or [listen NAME])"},
+    {"[app]\ncommand = a\nfoo = 1\n", "t.ini:3: foo: unknown key in [app]"},
+    {"[baton]\nworkers = 2\n", "t.ini:2: workers: unknown key in [baton]"},
+    {"[app]\ncommand = a\n[listen http]\npidfile = /x\n",
+        "t.ini:4: pidfile: unknown key in [listen http]"},
+    {"[app]\ncommand = a\nenv = x\n", "t.ini:3: env: unknown key in [app]"},
+    {"[app]\ncommand = a\nworkers = 2\n\nworkers = 3\n",
+        "t.ini:5: workers: duplicate key (first set on line 3)"},
+    {"[app]\ncommand = a\ncommand = b\n",
+        "t.ini:3: command: duplicate key (first set on line 2)"},
+    {"[app]\ncommand = a\n[listen a]\naddress = 80\naddress = 81\n",
+        "t.ini:5: address: duplicate key (first set on line 4)"},
+    {"[app]\ncommand = a\nworkers = 2\n  3\n",
+        "t.ini:4: workers: continuation lines are only allowed for command"},
+    {"[app]\ncommand = a\nenv.X = 1\n\t2\n",
+        "t.ini:4: env.X: continuation lines are only allowed for command"},
+    /* [baton] */
+    {"[baton]\npidfile = run/app.pid\n",
+        "t.ini:2: pidfile: \"run/app.pid\" is not an absolute path"},
+    {"[baton]\ncontrol = app.sock\n",
+        "t.ini:2: control: \"app.sock\" is not an absolute path"},
+    {"[baton]\nlog = stdout\n",
+        "t.ini:2: log: \"stdout\" is not stderr, syslog or an absolute path"},
+    {"[baton]\nuser = baton-no-such-user\n",
+        "t.ini:2: user: \"baton-no-such-user\": no such user"},
+    {"[baton]\ngroup = baton-no-such-group\n",
+        "t.ini:2: group: \"baton-no-such-group\": no such group"},
+    {"[baton]\nfdstore = maybe\n",
+        "t.ini:2: fdstore: \"maybe\" is not a boolean (yes/no, true/false, "
+        "on/off, 1/0)"},
+    {"[baton]\nupgrade_retire_old = 2\n",
+        "t.ini:2: upgrade_retire_old: \"2\" is not a boolean (yes/no, "
+        "true/false, on/off, 1/0)"},
+    /* [app] */
+    {"[baton]\n[app]\nworkers = 2\n", "t.ini:2: command: missing"},
+    {"[app]\ncommand =\n", "t.ini:2: command: empty command"},
+    {"[app]\ncommand = a 'b\n", "t.ini:2: command: unterminated single quote"},
+    {"[app]\ncommand = a\n  \"b\n",
+        "t.ini:2: command: unterminated double quote"},
+    {"[app]\ncommand = a b\\\n", "t.ini:2: command: trailing backslash"},
+    {"[app]\ncommand = app {fd:web}\n[listen http]\naddress = 80\n",
+        "t.ini:2: command: {fd:web}: no [listen web] section"},
+    {"[app]\ncommand = app --a={addr:web}/x\n",
+        "t.ini:2: command: {addr:web}: no [listen web] section"},
+    {"[app]\ncommand = app --fd={fd:http\n[listen http]\naddress = 80\n",
+        "t.ini:2: command: \"{fd:http\": unterminated placeholder (use "
+        "{fd:NAME} or {addr:NAME})"},
+    {"[app]\ncommand = app {fd:}\n",
+        "t.ini:2: command: {fd:}: \"\" is not a listener name (letters, "
+        "digits, '_', '.' and '-', at most 64 characters)"},
+    {"[app]\ncommand = a\nworkers = abc\n",
+        "t.ini:3: workers: \"abc\" is not a number (1..4096)"},
+    {"[app]\ncommand = a\nworkers =\n",
+        "t.ini:3: workers: \"\" is not a number (1..4096)"},
+    {"[app]\ncommand = a\nworkers = -1\n",
+        "t.ini:3: workers: \"-1\" is not a number (1..4096)"},
+    {"[app]\ncommand = a\nworkers = 0\n",
+        "t.ini:3: workers: 0 is out of range (1..4096)"},
+    {"[app]\ncommand = a\nworkers = 4097\n",
+        "t.ini:3: workers: 4097 is out of range (1..4096)"},
+    {"[app]\ncommand = a\nworkers = 99999999999999999999999\n",
+        "t.ini:3: workers: 99999999999999999999999 is out of range (1..4096)"},
+    {"[app]\ncommand = a\ndirectory = srv\n",
+        "t.ini:3: directory: \"srv\" is not an absolute path"},
+    {"[app]\ncommand = a\nready = sometimes\n",
+        "t.ini:3: ready: \"sometimes\" is not a readiness check (use notify, "
+        "listen, delay:DURATION, tcp:HOST:PORT, http://HOST:PORT/PATH or "
+        "none)"},
+    {"[app]\ncommand = a\nready = NOTIFY\n",
+        "t.ini:3: ready: \"NOTIFY\" is not a readiness check (use notify, "
+        "listen, delay:DURATION, tcp:HOST:PORT, http://HOST:PORT/PATH or "
+        "none)"},
+    {"[app]\ncommand = a\nready = https://127.0.0.1:443/\n",
+        "t.ini:3: ready: \"https://127.0.0.1:443/\" is not a readiness check "
+        "(use notify, listen, delay:DURATION, tcp:HOST:PORT, "
+        "http://HOST:PORT/PATH or none)"},
+    {"[app]\ncommand = a\nready = delay:5x\n",
+        "t.ini:3: ready: \"5x\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"[app]\ncommand = a\nready = tcp:unix:/run/a.sock\n",
+        "t.ini:3: ready: \"unix:/run/a.sock\": a unix socket cannot be "
+        "probed (use HOST:PORT)"},
+    {"[app]\ncommand = a\nready = tcp:example.com:80\n",
+        "t.ini:3: ready: \"example.com\": hostnames other than localhost are "
+        "not supported (use a numeric address)"},
+    {"[app]\ncommand = a\nready = tcp:\n",
+        "t.ini:3: ready: empty address (use HOST:PORT, [HOST]:PORT or "
+        "unix:/PATH)"},
+    {"[app]\ncommand = a\nready = http://127.0.0.1/health\n",
+        "t.ini:3: ready: \"127.0.0.1\": missing port (use HOST:PORT)"},
+    {"[app]\ncommand = a\nready = http://127.0.0.1:8080/a b\n",
+        "t.ini:3: ready: \"/a b\": the path must not contain spaces or "
+        "control characters"},
+    {"[app]\ncommand = a\nready = listen\n",
+        "t.ini:3: ready: listen needs intercept_bind = yes"},
+    {"[app]\ncommand = a\nintercept_bind = yes\n",
+        "t.ini:3: intercept_bind: not supported by this build yet"},
+    {"[app]\ncommand = a\nintercept_bind = yes\nready = listen\n",
+        "t.ini:3: intercept_bind: not supported by this build yet"},
+    {"[app]\ncommand = a\nintercept_bind = sure\n",
+        "t.ini:3: intercept_bind: \"sure\" is not a boolean (yes/no, "
+        "true/false, on/off, 1/0)"},
+    {"[app]\ncommand = a\nready_timeout = 0\n",
+        "t.ini:3: ready_timeout: \"0\" is too short (must be more than 0)"},
+    {"[app]\ncommand = a\nready_timeout = 0ms\n",
+        "t.ini:3: ready_timeout: \"0ms\" is too short (must be more than 0)"},
+    {"[app]\ncommand = a\nready_timeout = soon\n",
+        "t.ini:3: ready_timeout: \"soon\" is not a duration (use 30, 30s, "
+        "500ms, 2m)"},
+    {"[app]\ncommand = a\nready_delay = -1\n",
+        "t.ini:3: ready_delay: \"-1\" is not a duration (use 30, 30s, 500ms, "
+        "2m)"},
+    {"[app]\ncommand = a\nstop_signal = FOO\n",
+        "t.ini:3: stop_signal: \"FOO\" is not a signal (use a name like TERM "
+        "or QUIT, or a number 1..64)"},
+    {"[app]\ncommand = a\nstop_signal = 65\n",
+        "t.ini:3: stop_signal: \"65\" is not a signal (use a name like TERM "
+        "or QUIT, or a number 1..64)"},
+    {"[app]\ncommand = a\nstop_timeout = 25h\n",
+        "t.ini:3: stop_timeout: \"25h\" is too long (max 24h)"},
+    {"[app]\ncommand = a\nenv.1X = y\n",
+        "t.ini:3: env.1X: \"1X\" is not a variable name (letters, digits and "
+        "'_', not starting with a digit)"},
+    {"[app]\ncommand = a\nenv.A-B = y\n",
+        "t.ini:3: env.A-B: \"A-B\" is not a variable name (letters, digits "
+        "and '_', not starting with a digit)"},
+    {"[app]\ncommand = a\nenv. = y\n",
+        "t.ini:3: env.: \"\" is not a variable name (letters, digits and "
+        "'_', not starting with a digit)"},
+    {"[app]\ncommand = a\nenv.A = 1\nenv.B = 2\nenv.A = 3\n",
+        "t.ini:5: env.A: duplicate key (first set on line 3)"},
+    {"[app]\ncommand = a\nenv.LISTEN_FDS = 3\n",
+        "t.ini:3: env.LISTEN_FDS: baton sets this variable itself "
+        "(LISTEN_*, NOTIFY_SOCKET, SERVER_STARTER_PORT, EINHORN_*, BATON_*)"},
+    {"[app]\ncommand = a\nenv.NOTIFY_SOCKET = /x\n",
+        "t.ini:3: env.NOTIFY_SOCKET: baton sets this variable itself "
+        "(LISTEN_*, NOTIFY_SOCKET, SERVER_STARTER_PORT, EINHORN_*, BATON_*)"},
+    {"[baton]\nuser = root\n[app]\nworkers = 2\nenv.A = 1\n",
+        "t.ini:3: command: missing"},
+    /* [listen NAME] */
+    {"[app]\ncommand = a\n[listen http]\nbacklog = 5\n",
+        "t.ini:3: address: missing"},
+    {"[app]\ncommand = a\n[listen http]\naddress = example.com:80\n",
+        "t.ini:4: address: \"example.com\": hostnames other than localhost "
+        "are not supported (use a numeric address)"},
+    {"[app]\ncommand = a\n[listen http]\naddress = [::1]\n",
+        "t.ini:4: address: \"[::1]\": missing port (use [HOST]:PORT)"},
+    {"[app]\ncommand = a\n[listen http]\naddress = unix:app.sock\n",
+        "t.ini:4: address: unix socket path must be absolute (like "
+        "unix:/run/app.sock)"},
+    {"[app]\ncommand = a\n[listen http]\naddress = 80\nbacklog = 0\n",
+        "t.ini:5: backlog: 0 is out of range (1..65535)"},
+    {"[app]\ncommand = a\n[listen http]\naddress = 80\nbacklog = 65536\n",
+        "t.ini:5: backlog: 65536 is out of range (1..65535)"},
+    {"[app]\ncommand = a\n[listen http]\naddress = 80\nbacklog = lots\n",
+        "t.ini:5: backlog: \"lots\" is not a number (1..65535)"},
+    {"[app]\ncommand = a\n[listen http]\naddress = 80\nv6only = no\n",
+        "t.ini:5: v6only: only valid for an IPv6 address (address is "
+        "0.0.0.0:80)"},
+    {"[app]\ncommand = a\n[listen http]\nv6only = yes\n"
+     "address = unix:/run/a.sock\n",
+        "t.ini:4: v6only: only valid for an IPv6 address (address is "
+        "unix:/run/a.sock)"},
+    {"[app]\ncommand = a\n[listen http]\naddress = [::]:80\nv6only = 2\n",
+        "t.ini:5: v6only: \"2\" is not a boolean (yes/no, true/false, on/off, "
+        "1/0)"},
+    {"[app]\ncommand = a\n[listen http]\naddress = [::]:80\nmode = 0660\n",
+        "t.ini:5: mode: only valid for a unix: address (address is "
+        "[::]:80)"},
+    {"[app]\ncommand = a\n[listen s]\naddress = unix:/a\nmode = 0999\n",
+        "t.ini:5: mode: \"0999\" is not an octal mode (like 0660)"},
+    {"[app]\ncommand = a\n[listen s]\naddress = unix:/a\nmode = 10000\n",
+        "t.ini:5: mode: \"10000\" is not an octal mode (like 0660)"},
+    {"[app]\ncommand = a\n[listen s]\naddress = unix:/a\nmode =\n",
+        "t.ini:5: mode: \"\" is not an octal mode (like 0660)"},
+    {"[app]\ncommand = a\n[listen s]\naddress = unix:/a\nmode = rw\n",
+        "t.ini:5: mode: \"rw\" is not an octal mode (like 0660)"},
+    {"[app]\ncommand = a\n[listen a]\naddress = 127.0.0.1:80\n"
+     "[listen b]\naddress = 8080\n[listen c]\naddress = localhost:80\n",
+        "t.ini:8: address: 127.0.0.1:80 is already used by [listen a] "
+        "(line 4)"},
+    {"[app]\ncommand = a\n[listen a]\naddress = unix:/run/a.sock\n"
+     "[listen b]\naddress = unix:/run/a.sock\n",
+        "t.ini:6: address: unix:/run/a.sock is already used by [listen a] "
+        "(line 4)"},
+    /* The first error in the file wins, whatever check finds it. */
+    {"[app]\ncommand = a\nworkers = x\nworkers = y\n",
+        "t.ini:3: workers: \"x\" is not a number (1..4096)"},
+    {"[app]\ncommand = a\nworkers = x\nfoo\n",
+        "t.ini:3: workers: \"x\" is not a number (1..4096)"},
+    {"[app]\nintercept_bind = yes\ncommand = a {fd:x}\n",
+        "t.ini:2: intercept_bind: not supported by this build yet"},
+    {"[listen a]\nmode = 0600\naddress = 80\n[app]\ncommand = {fd:b}\n",
+        "t.ini:2: mode: only valid for a unix: address (address is "
+        "0.0.0.0:80)"},
+};
+
+START_TEST(test_errors)
+{
+	expect_error(errors[_i].text, errors[_i].err);
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	long ms; /* -1: error */
+	const char *err;
+} durations[] = {
+    {"0", 0, NULL},
+    {"30", 30000, NULL},
+    {"30s", 30000, NULL},
+    {"500ms", 500, NULL},
+    {"2m", 120000, NULL},
+    {"1h", 3600000, NULL},
+    {"0ms", 0, NULL},
+    {"007", 7000, NULL},
+    {"24h", 86400000, NULL},
+    {"1440m", 86400000, NULL},
+    {"86400", 86400000, NULL},
+    {"86400000ms", 86400000, NULL},
+    {"", -1, "\"\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"5x", -1, "\"5x\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"s", -1, "\"s\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"ms", -1, "\"ms\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"-1", -1, "\"-1\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"+1", -1, "\"+1\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"1.5s", -1, "\"1.5s\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {" 1", -1, "\" 1\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"1 s", -1, "\"1 s\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"30S", -1, "\"30S\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"1d", -1, "\"1d\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"1sms", -1, "\"1sms\" is not a duration (use 30, 30s, 500ms, 2m)"},
+    {"25h", -1, "\"25h\" is too long (max 24h)"},
+    {"1441m", -1, "\"1441m\" is too long (max 24h)"},
+    {"86401", -1, "\"86401\" is too long (max 24h)"},
+    {"86400001ms", -1, "\"86400001ms\" is too long (max 24h)"},
+    {"99999999999999999999999h", -1,
+        "\"99999999999999999999999h\" is too long (max 24h)"},
+};
+
+START_TEST(test_durations)
+{
+	char err[256] = "";
+	long ms = -42;
+	int r;
+
+	r = config_parse_duration(durations[_i].in, &ms, err, sizeof(err));
+	if (durations[_i].ms >= 0) {
+		ck_assert_msg(r == 0, "%s: %s", durations[_i].in, err);
+		ck_assert_int_eq(ms, durations[_i].ms);
+	} else {
+		ck_assert_int_eq(r, -1);
+		ck_assert_str_eq(err, durations[_i].err);
+		ck_assert_int_eq(ms, -42);
+	}
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	int sig;
+} signal_names[] = {
+    {"HUP", SIGHUP},
+    {"INT", SIGINT},
+    {"QUIT", SIGQUIT},
+    {"KILL", SIGKILL},
+    {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2},
+    {"TERM", SIGTERM},
+    {"WINCH", SIGWINCH},
+    {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU},
+    {"CONT", SIGCONT},
+    {"STOP", SIGSTOP},
+    {"ALRM", SIGALRM},
+    {"SIGTERM", SIGTERM},
+    {"term", SIGTERM},
+    {"sigterm", SIGTERM},
+    {"SigHup", SIGHUP},
+    {"sigwinch", SIGWINCH},
+    {"15", 15},
+    {"1", 1},
+    {"9", 9},
+    {"64", 64},
+    {"0", -1},
+    {"65", -1},
+    {"-1", -1},
+    {"+15", -1},
+    {"9x", -1},
+    {"", -1},
+    {"SIG", -1},
+    {"SIG15", -1},
+    {"FOO", -1},
+    {"TERMX", -1},
+    {" TERM", -1},
+};
+
+START_TEST(test_signals)
+{
+	ck_assert_msg(
+	    config_parse_signal(signal_names[_i].in) == signal_names[_i].sig,
+	    "%s", signal_names[_i].in);
+}
+END_TEST
+
+START_TEST(test_signal_names)
+{
+	ck_assert_str_eq(config_signal_name(SIGTERM), "TERM");
+	ck_assert_str_eq(config_signal_name(SIGHUP), "HUP");
+	ck_assert_str_eq(config_signal_name(SIGQUIT), "QUIT");
+	ck_assert_str_eq(config_signal_name(SIGKILL), "KILL");
+	ck_assert_str_eq(config_signal_name(SIGWINCH), "WINCH");
+	ck_assert_str_eq(config_signal_name(SIGUSR2), "USR2");
+	ck_assert_str_eq(config_signal_name(SIGTTOU), "TTOU");
+	ck_assert_str_eq(config_signal_name(0), "?");
+	ck_assert_str_eq(config_signal_name(-1), "?");
+	ck_assert_str_eq(config_signal_name(40), "?");
+	/* Every name it prints parses back to the same signal. */
+	for (int sig = 1; sig < 32; sig++) {
+		const char *name = config_signal_name(sig);
+
+		if (strcmp(name, "?") != 0)
+			ck_assert_int_eq(config_parse_signal(name), sig);
+	}
+}
+END_TEST
+
+#define MAX_WORDS 6
+
+static const struct {
+	const char *in;
+	const char *words[MAX_WORDS]; /* NULL-terminated */
+	const char *err;              /* or the expected reason */
+} splits[] = {
+    {"a b  c", {"a", "b", "c", NULL}, NULL},
+    {"  /bin/app\t-x  ", {"/bin/app", "-x", NULL}, NULL},
+    {"'a b' c", {"a b", "c", NULL}, NULL},
+    {"\"a b\" c", {"a b", "c", NULL}, NULL},
+    {"a\\ b", {"a b", NULL}, NULL},
+    {"'it''s'", {"its", NULL}, NULL},
+    {"x\"y z\"w", {"xy zw", NULL}, NULL},
+    {"\"say \\\"hi\\\"\"", {"say \"hi\"", NULL}, NULL},
+    {"\"a\\\\b\"", {"a\\b", NULL}, NULL},
+    {"\"a\\nb\"", {"a\\nb", NULL}, NULL},
+    {"'a\\b' 'c\"d'", {"a\\b", "c\"d", NULL}, NULL},
+    {"\\'", {"'", NULL}, NULL},
+    {"\\\\", {"\\", NULL}, NULL},
+    {"\\\"a", {"\"a", NULL}, NULL},
+    {"''", {"", NULL}, NULL},
+    {"a '' \"\" b", {"a", "", "", "b", NULL}, NULL},
+    {"$HOME ~ * `x` ;", {"$HOME", "~", "*", "`x`", ";", NULL}, NULL},
+    {"--listen=fd://{fd:http}", {"--listen=fd://{fd:http}", NULL}, NULL},
+    {"", {NULL}, "empty command"},
+    {" \t ", {NULL}, "empty command"},
+    {"'abc", {NULL}, "unterminated single quote"},
+    {"a 'b c", {NULL}, "unterminated single quote"},
+    {"\"abc", {NULL}, "unterminated double quote"},
+    {"\"abc\\\"", {NULL}, "unterminated double quote"},
+    {"abc\\", {NULL}, "trailing backslash"},
+};
+
+START_TEST(test_split)
+{
+	char err[256] = "";
+	char **argv;
+	int argc = -1, n;
+
+	argv = config_split_command(splits[_i].in, &argc, err, sizeof(err));
+	if (splits[_i].err != NULL) {
+		ck_assert_ptr_null(argv);
+		ck_assert_str_eq(err, splits[_i].err);
+		return;
+	}
+	ck_assert_msg(argv != NULL, "%s: %s", splits[_i].in, err);
+	for (n = 0; splits[_i].words[n] != NULL; n++) {
+		ck_assert_ptr_nonnull(argv[n]);
+		ck_assert_str_eq(argv[n], splits[_i].words[n]);
+	}
+	ck_assert_ptr_null(argv[n]);
+	ck_assert_int_eq(argc, n);
+	config_free_argv(argv);
+}
+END_TEST
+
+START_TEST(test_placeholders)
+{
+	struct config_placeholder ph;
+	char err[256] = "";
+	const char *s;
+
+	s = "x{fd:http}y";
+	ck_assert_int_eq(config_find_placeholder(s, &ph, err, sizeof(err)), 1);
+	ck_assert_int_eq(ph.kind, CONFIG_PLACEHOLDER_FD);
+	ck_assert_ptr_eq(ph.start, s + 1);
+	ck_assert_uint_eq(ph.len, 9);
+	ck_assert_ptr_eq(ph.name, s + 5);
+	ck_assert_uint_eq(ph.namelen, 4);
+
+	s = "{{addr:a.b-c_1}}{fd:z}";
+	ck_assert_int_eq(config_find_placeholder(s, &ph, err, sizeof(err)), 1);
+	ck_assert_int_eq(ph.kind, CONFIG_PLACEHOLDER_ADDR);
+	ck_assert_ptr_eq(ph.start, s + 1);
+	ck_assert_uint_eq(ph.len, 14);
+	ck_assert_uint_eq(ph.namelen, 7);
+	s = ph.start + ph.len;
+	ck_assert_int_eq(config_find_placeholder(s, &ph, err, sizeof(err)), 1);
+	ck_assert_int_eq(ph.kind, CONFIG_PLACEHOLDER_FD);
+	ck_assert_uint_eq(ph.namelen, 1);
+	ck_assert_int_eq(ph.name[0], 'z');
+	s = ph.start + ph.len;
+	ck_assert_int_eq(config_find_placeholder(s, &ph, err, sizeof(err)), 0);
+
+	/* Braces that are no placeholder belong to the app. */
+	ck_assert_int_eq(config_find_placeholder(
+	                     "{\"a\": {}} {FD:x} {fdx}", &ph, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(config_find_placeholder("", &ph, err, sizeof(err)), 0);
+
+	ck_assert_int_eq(
+	    config_find_placeholder("a{addr:x", &ph, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "\"{addr:x\": unterminated placeholder (use "
+	                      "{fd:NAME} or {addr:NAME})");
+	ck_assert_int_eq(
+	    config_find_placeholder("{fd:{fd:a}}", &ph, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "{fd:{fd:a}: \"{fd:a\" is not a listener name "
+	                      "(letters, digits, '_', '.' and '-', at most 64 "
+	                      "characters)");
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_user_group);
+	tcase_add_test(tc, test_ready_kinds);
+	tcase_add_test(tc, test_continuation);
+	tcase_add_test(tc, test_comments);
+	tcase_add_test(tc, test_crlf_bom);
+	tcase_add_test(tc, test_long_lines);
+	tcase_add_test(tc, test_long_listen_names);
+	tcase_add_test(tc, test_load_file);
+	tcase_add_loop_test(
+	    tc, test_errors, 0, sizeof(errors) / sizeof(errors[0]));
+	tcase_add_loop_test(
+	    tc, test_durations, 0, sizeof(durations) / sizeof(durations[0]));
+	tcase_add_loop_test(tc, test_signals, 0,
+	    sizeof(signal_names) / sizeof(signal_names[0]));
+	tcase_add_test(tc, test_signal_names);
+	tcase_add_loop_test(
+	    tc, test_split, 0, sizeof(splits) / sizeof(splits[0]));
+	tcase_add_test(tc, test_placeholders);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
