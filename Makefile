@@ -10,7 +10,8 @@ BUILD ?= build
 # The one list of Debian packages the project needs, to build, to test and
 # to run the demo. .ci/run installs through `make deps`, never by itself.
 DEPS_PKGS = build-essential pkg-config libev-dev libinih-dev check mandoc \
-	python3 procps psmisc iproute2 curl
+	python3 procps psmisc iproute2 curl \
+	cppcheck
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config

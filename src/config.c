@@ -775,6 +775,12 @@ start_listen(struct parse_state *st, const char *name, size_t len)
 		    st->section_text, cfg->listeners[i].line);
 		return -1;
 	}
+	if (cfg->nlisteners == CONFIG_LISTENERS_MAX) {
+		parse_fail(st, st->lineno,
+		    "%s: too many [listen] sections (at most %d)",
+		    st->section_text, CONFIG_LISTENERS_MAX);
+		return -1;
+	}
 	l = realloc(cfg->listeners, (cfg->nlisteners + 1) * sizeof(*l));
 	if (l != NULL)
 		cfg->listeners = l;

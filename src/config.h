@@ -9,6 +9,8 @@
 #include "address.h"
 
 #define CONFIG_ERR_MAX 512
+/* Workers get listeners at fds 3..66; more would need a bigger table. */
+#define CONFIG_LISTENERS_MAX 64
 
 /* Readiness check kinds, the `ready =` key. */
 enum ready_kind {

@@ -184,6 +184,23 @@ generation_kill(struct generation *g)
 		worker_kill(g->workers[i]);
 }
 
+/* The lowest BATON_WORKER index no live, unretired worker holds. */
+static int
+generation_free_index(const struct generation *g)
+{
+	int index;
+	size_t i;
+
+	for (index = 0;; index++) {
+		for (i = 0; i < g->nworkers; i++)
+			if (!g->workers[i]->retired &&
+			    g->workers[i]->index == index)
+				break;
+		if (i == g->nworkers)
+			return index;
+	}
+}
+
 int
 generation_scale(struct generation *g, int delta)
 {
@@ -192,7 +209,8 @@ generation_scale(struct generation *g, int delta)
 
 	if (delta > 0) {
 		g->target++;
-		if ((w = generation_add_worker(g, g->target - 1)) == NULL) {
+		if ((w = generation_add_worker(g, generation_free_index(g))) ==
+		    NULL) {
 			g->target--;
 			log_warnx("generation %u: out of memory", g->id);
 		} else if (worker_spawn(w) == -1)
@@ -207,9 +225,9 @@ generation_scale(struct generation *g, int delta)
 		if (!c->retired && (w == NULL || c->index > w->index))
 			w = c;
 	}
-	g->target--;
 	if (w == NULL)
 		return g->target;
+	g->target--;
 	w->retired = 1;
 	if (w->pid == 0)
 		generation_remove_worker(g, w);
@@ -271,6 +289,11 @@ generation_worker_exited(struct generation *g, struct worker *w, int status)
 			    g->id, w->index);
 			g->target--;
 			generation_remove_worker(g, w);
+			if (g->target == 0)
+				log_warnx("generation %u: no worker left: "
+					  "nothing accepts connections until "
+					  "a reload (HUP) succeeds",
+				    g->id);
 			return;
 		}
 		generation_respawn(g, w);

@@ -220,6 +220,7 @@ listener_close_all(struct listener **list)
 
 	while ((l = *list) != NULL) {
 		*list = l->next;
+		log_info("listener %s: closed", l->addr.text);
 		listener_close(l);
 	}
 }

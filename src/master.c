@@ -114,6 +114,10 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 		log_warnx("control: the control socket is not implemented in "
 			  "this version; %s is not created",
 		    cfg->control);
+	if ((cfg->user != NULL || cfg->group != NULL) && geteuid() != 0)
+		log_warnx("user/group: the master is not root, workers keep "
+			  "its credentials (uid %d)",
+		    (int)geteuid());
 	if (cfg->fdstore)
 		log_warnx("fdstore: not implemented in this version, ignored");
 	m->cfg = cfg;
@@ -135,8 +139,7 @@ master_finish(struct master *m)
 	int i;
 
 	readiness_notify_close(m);
-	if (m->active != NULL)
-		listener_release(&m->listeners, m->active, m->cfg->nlisteners);
+	free(m->active);
 	m->active = NULL;
 	listener_close_all(&m->listeners);
 	pidfile_remove(&m->pidfile);
@@ -368,6 +371,12 @@ master_scale(struct master *m, int delta)
 
 	if (m->state != MASTER_RUNNING || g == NULL) {
 		log_info("scale: no generation is serving, ignored");
+		return;
+	}
+	if (m->next != NULL) {
+		log_info("scale: ignored while generation %u is starting; "
+			 "send it again once it is settled",
+		    m->next->id);
 		return;
 	}
 	n = generation_scale(g, delta);

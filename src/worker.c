@@ -139,9 +139,18 @@ worker_child_fds(struct listener **ls, size_t n, int pipefd)
 	return pipefd;
 }
 
+/* What the child needs, prepared by the parent: no lookups after fork. */
+struct spawn_plan {
+	char **argv;
+	char **envp;
+	ssize_t pid_slot;
+	char *path;    /* the binary, resolved with the worker's PATH */
+	gid_t *groups; /* supplementary groups when dropping to user */
+	int ngroups;
+};
+
 static _Noreturn void
-worker_child(struct worker *w, char **argv, char **envp, ssize_t pid_slot,
-    int pipefd)
+worker_child(struct worker *w, const struct spawn_plan *p, int pipefd)
 {
 	struct generation *g = w->gen;
 	struct config *cfg = g->cfg;
@@ -154,22 +163,91 @@ worker_child(struct worker *w, char **argv, char **envp, ssize_t pid_slot,
 	if (fd == -1)
 		worker_child_fail(pipefd, STAGE_FDS);
 	pipefd = fd;
-	childenv_set_pid(envp, pid_slot, getpid());
+	childenv_set_pid(p->envp, p->pid_slot, getpid());
 	if (cfg->directory != NULL && chdir(cfg->directory) == -1)
 		worker_child_fail(pipefd, STAGE_CHDIR);
-	if ((cfg->user != NULL || cfg->group != NULL) && geteuid() == 0) {
-		if (cfg->user != NULL) {
-			if (initgroups(cfg->user, cfg->gid) == -1)
-				worker_child_fail(pipefd, STAGE_GROUPS);
-		} else if (setgroups(1, &cfg->gid) == -1)
+	if (p->groups != NULL) {
+		if (setgroups((size_t)p->ngroups, p->groups) == -1)
 			worker_child_fail(pipefd, STAGE_GROUPS);
 		if (setgid(cfg->gid) == -1)
 			worker_child_fail(pipefd, STAGE_GID);
 		if (cfg->user != NULL && setuid(cfg->uid) == -1)
 			worker_child_fail(pipefd, STAGE_UID);
 	}
-	execvpe(argv[0], argv, envp);
+	execve(p->path, p->argv, p->envp);
 	worker_child_fail(pipefd, STAGE_EXEC);
+}
+
+/*
+ * argv0 as execvp would find it, but with the worker's PATH (env.PATH
+ * applies), so "not found" is known before fork. Returns a malloc'd path.
+ */
+static char *
+worker_resolve(const char *argv0, char **envp)
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+			   "/sbin:/bin";
+	char buf[4096];
+	const char *p, *end;
+	size_t i;
+
+	if (strchr(argv0, '/') != NULL)
+		return strdup(argv0);
+	for (i = 0; envp[i] != NULL; i++)
+		if (strncmp(envp[i], "PATH=", 5) == 0)
+			path = envp[i] + 5;
+	for (p = path; *p != '\0'; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		/* An empty PATH entry means the current directory. */
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(end - p), p,
+			end > p ? "/" : "./", argv0) >= (int)sizeof(buf))
+			continue;
+		if (access(buf, X_OK) == 0)
+			return strdup(buf);
+	}
+	errno = ENOENT;
+	return NULL;
+}
+
+/* The user's groups (initgroups would read /etc/group in the child). */
+static int
+worker_groups(const struct config *cfg, struct spawn_plan *p)
+{
+	int n = 32;
+
+	if ((cfg->user == NULL && cfg->group == NULL) || geteuid() != 0)
+		return 0;
+	if (cfg->user == NULL) {
+		if ((p->groups = malloc(sizeof(gid_t))) == NULL)
+			return -1;
+		p->groups[0] = cfg->gid;
+		p->ngroups = 1;
+		return 0;
+	}
+	for (;;) {
+		gid_t *g = realloc(p->groups, (size_t)n * sizeof(gid_t));
+
+		if (g == NULL)
+			return -1;
+		p->groups = g;
+		p->ngroups = n;
+		if (getgrouplist(cfg->user, cfg->gid, p->groups,
+			&p->ngroups) != -1)
+			return 0;
+		if (p->ngroups <= n)
+			n *= 2;
+		else
+			n = p->ngroups;
+	}
+}
+
+static void
+worker_plan_free(struct spawn_plan *p)
+{
+	childenv_free(p->argv);
+	childenv_free(p->envp);
+	free(p->path);
+	free(p->groups);
 }
 
 int
@@ -177,30 +255,41 @@ worker_spawn(struct worker *w)
 {
 	struct generation *g = w->gen;
 	struct master *m = g->master;
+	struct spawn_plan plan = { 0 };
 	struct spawn_failure f;
-	char err[256], **argv, **envp;
-	ssize_t pid_slot, n;
+	char err[256];
 	int pipefd[2];
+	ssize_t n;
 	pid_t pid;
 
 	w->why[0] = '\0';
 	w->killed = 0;
-	if ((argv = childenv_argv(g->cfg, err, sizeof(err))) == NULL) {
-		log_warnx("generation %u worker %d: %s", g->id, w->index, err);
+	if ((plan.argv = childenv_argv(g->cfg, err, sizeof(err))) == NULL) {
 		snprintf(w->why, sizeof(w->why), "%s", err);
-		return -1;
+		goto fail;
 	}
-	envp = childenv_envp(environ, g->cfg, g->id, w->index,
-	    g->cfg->ready == READY_NOTIFY ? m->notify.name : NULL, &pid_slot);
-	if (envp == NULL || pipe2(pipefd, O_CLOEXEC) == -1) {
+	plan.envp = childenv_envp(environ, g->cfg, g->id, w->index,
+	    g->cfg->ready == READY_NOTIFY ? m->notify.name : NULL,
+	    &plan.pid_slot);
+	if (plan.envp == NULL || worker_groups(g->cfg, &plan) == -1) {
 		snprintf(w->why, sizeof(w->why), "cannot spawn: %s",
 		    strerror(errno));
+		goto fail;
+	}
+	if ((plan.path = worker_resolve(plan.argv[0], plan.envp)) == NULL) {
+		snprintf(w->why, sizeof(w->why),
+		    "%s: command not found in the worker's PATH",
+		    plan.argv[0]);
+		goto fail;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) == -1) {
+		snprintf(w->why, sizeof(w->why), "pipe: %s", strerror(errno));
 		goto fail;
 	}
 	pid = fork();
 	if (pid == 0) {
 		close(pipefd[0]);
-		worker_child(w, argv, envp, pid_slot, pipefd[1]);
+		worker_child(w, &plan, pipefd[1]);
 	}
 	close(pipefd[1]);
 	if (pid == -1) {
@@ -212,7 +301,6 @@ worker_spawn(struct worker *w)
 	(void)setpgid(pid, pid);
 	w->pid = pid;
 	w->started_at = ev_now(m->loop);
-	w->state = WORKER_EXITED;
 	worker_set_state(w, WORKER_STARTING);
 	/* Blocks only until exec: the pipe is close-on-exec. */
 	while ((n = read(pipefd[0], &f, sizeof(f))) == -1 && errno == EINTR)
@@ -221,7 +309,7 @@ worker_spawn(struct worker *w)
 	if (n == (ssize_t)sizeof(f)) {
 		snprintf(w->why, sizeof(w->why), "%s %s: %s",
 		    spawn_stage_names[f.stage],
-		    f.stage == STAGE_CHDIR ? g->cfg->directory : g->cfg->argv[0],
+		    f.stage == STAGE_CHDIR ? g->cfg->directory : plan.path,
 		    strerror(f.err));
 		log_warnx("generation %u worker %d pid %d: cannot start: %s",
 		    g->id, w->index, (int)pid, w->why);
@@ -232,14 +320,13 @@ worker_spawn(struct worker *w)
 		ev_timer_start(m->loop, &w->deadline);
 		readiness_start(w);
 	}
-	childenv_free(argv);
-	childenv_free(envp);
+	worker_plan_free(&plan);
 	return 0;
 
 fail:
-	log_warnx("generation %u worker %d: %s", g->id, w->index, w->why);
-	childenv_free(argv);
-	childenv_free(envp);
+	log_warnx("generation %u worker %d: cannot start: %s", g->id,
+	    w->index, w->why);
+	worker_plan_free(&plan);
 	return -1;
 }
 
@@ -299,9 +386,11 @@ worker_exited(struct worker *w, int status)
 		log_warnx("generation %u worker %d pid %d: %s while %s",
 		    w->gen->id, w->index, (int)w->pid, how,
 		    worker_state_name(w->state));
-	/* Whatever the app left in its group dies with it. */
-	if (w->state == WORKER_STOPPING)
-		(void)kill(-w->pid, SIGKILL);
+	/*
+	 * Whatever the app left in its group dies with it: orphans would go on
+	 * accepting on the inherited sockets with nobody supervising them.
+	 */
+	(void)kill(-w->pid, SIGKILL);
 	worker_set_state(w, WORKER_EXITED);
 	w->pid = 0;
 	generation_worker_exited(w->gen, w, status);

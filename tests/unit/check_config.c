@@ -376,6 +376,25 @@ START_TEST(test_long_listen_names)
 }
 END_TEST
 
+START_TEST(test_too_many_listeners)
+{
+	char text[8192], want[256];
+	size_t off;
+	int i;
+
+	off = (size_t)snprintf(text, sizeof(text), "[app]\ncommand = a\n");
+	for (i = 0; i <= CONFIG_LISTENERS_MAX; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "[listen l%d]\naddress = %d\n", i, 10000 + i);
+	/* The 65th header stands on line 3 + 2 * 64. */
+	snprintf(want, sizeof(want),
+	    "t.ini:%d: [listen l%d]: too many [listen] sections (at most %d)",
+	    3 + 2 * CONFIG_LISTENERS_MAX, CONFIG_LISTENERS_MAX,
+	    CONFIG_LISTENERS_MAX);
+	expect_error(text, want);
+}
+END_TEST
+
 START_TEST(test_load_file)
 {
 	char path[] = "/tmp/check_config.XXXXXX", err[CONFIG_ERR_MAX];
@@ -893,6 +912,7 @@ config_suite(void)
 	TCase *tc = tcase_create("config");
 
 	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_too_many_listeners);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_user_group);
 	tcase_add_test(tc, test_ready_kinds);
