@@ -35,15 +35,16 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-BATON_MODULES = log address config listener pidfile signals childenv \
-	worker generation readiness master
+BATON_MODULES = log address config listener pidfile signals childenv upgrade \
+	worker generation readiness sdnotify master
 BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o
 
 # Unit tests: one Check program per pure module, linking only what it tests.
-UNIT_TESTS = check_address check_config check_childenv
+UNIT_TESTS = check_address check_config check_childenv check_sdnotify
 check_address_OBJS = address
 check_config_OBJS = config address
 check_childenv_OBJS = childenv config address
+check_sdnotify_OBJS = sdnotify
 
 TOOLS = demoapp loadcheck
 

@@ -1066,6 +1066,27 @@ check_config(struct parse_state *st)
 	if (cfg->ready == READY_LISTEN && !cfg->intercept_bind)
 		parse_fail(st, st->line[KEY_READY],
 		    "ready: listen needs intercept_bind = yes");
+	/* A check that cannot pass in time would roll back every reload. */
+	if ((cfg->ready == READY_DELAY ? cfg->ready_arg_ms : 0) +
+		cfg->ready_delay_ms >=
+	    cfg->ready_timeout_ms) {
+		int slot = KEY_READY_TIMEOUT;
+
+		if (st->line[slot] == 0)
+			slot = st->line[KEY_READY_DELAY] > st->line[KEY_READY] ?
+			    KEY_READY_DELAY :
+			    KEY_READY;
+		parse_fail(st, st->line[slot],
+		    "%s: ready_timeout (%ld ms) is not longer than the "
+		    "readiness delay (%ld ms) plus ready_delay (%ld ms): every "
+		    "worker would time out",
+		    slot == KEY_READY_TIMEOUT ? "ready_timeout" :
+		    slot == KEY_READY_DELAY   ? "ready_delay" :
+						"ready",
+		    cfg->ready_timeout_ms,
+		    cfg->ready == READY_DELAY ? cfg->ready_arg_ms : 0,
+		    cfg->ready_delay_ms);
+	}
 	/* Parsed already so that the implementation only drops this. */
 	if (cfg->intercept_bind)
 		parse_fail(st, st->line[KEY_INTERCEPT_BIND],

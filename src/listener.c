@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,19 @@
 static struct listener *
 listener_find(struct listener *list, const struct listen_config *lc)
 {
+	struct listener *l;
+
+	/* A socket passed under this section's name is the section's. */
+	for (l = list; l != NULL; l = l->next) {
+		if (l->hint[0] == '\0' || strcmp(l->hint, lc->name) != 0)
+			continue;
+		if (!address_equal(&l->addr, &lc->addr))
+			log_warnx("[listen %s]: %s passed %s under this name; "
+				  "using it in place of %s",
+			    lc->name, l->origin, l->addr.text, lc->addr.text);
+		l->hint[0] = '\0';
+		return l;
+	}
 	for (; list != NULL; list = list->next) {
 		if (!address_equal(&list->addr, &lc->addr))
 			continue;
@@ -174,6 +188,10 @@ listener_acquire(struct listener **list, const struct config *cfg,
 			*list = l;
 			log_info("[listen %s]: listening on %s (fd %d)",
 			    lc->name, l->addr.text, l->fd);
+		} else if (l->origin != NULL) {
+			log_info("[listen %s]: adopted fd %d from %s (%s)",
+			    lc->name, l->fd, l->origin, l->addr.text);
+			l->origin = NULL;
 		}
 		l->refs++;
 		s[i] = l;
@@ -189,6 +207,76 @@ fail:
 		s[j]->refs--;
 	listener_release(list, s, 0);
 	return -1;
+}
+
+int
+listener_adopt(struct listener **list, int fd, const char *name,
+    const char *origin, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct listener *l;
+	int type = 0, acc = 0, v6only = 0;
+	socklen_t olen = sizeof(int);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		snprintf(err, errlen, "fd %d from %s: %s", fd, origin,
+		    strerror(errno));
+		return -1;
+	}
+	if (type != SOCK_STREAM || !acc) {
+		snprintf(err, errlen,
+		    "fd %d from %s: not a listening stream socket", fd, origin);
+		return -1;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (address_from_sockaddr((struct sockaddr *)&ss, len, &l->addr) ==
+	    -1) {
+		snprintf(err, errlen, "fd %d from %s: unsupported address", fd,
+		    origin);
+		free(l);
+		return -1;
+	}
+	if (ss.ss_family == AF_INET6 &&
+	    getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &olen) == -1)
+		v6only = 0;
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	l->fd = fd;
+	l->v6only = v6only;
+	l->backlog = -1; /* unknown: the section's backlog is applied */
+	l->mode = -1;
+	l->unlink_path = ss.ss_family == AF_UNIX;
+	snprintf(l->hint, sizeof(l->hint), "%s", name);
+	l->origin = origin;
+	l->next = *list;
+	*list = l;
+	return 0;
+}
+
+void
+listener_drop_unused(struct listener **list)
+{
+	struct listener **pp, *l;
+
+	pp = list;
+	while ((l = *pp) != NULL) {
+		if (l->refs > 0) {
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
+		log_warnx("listener %s (fd %d) from %s matches no [listen] "
+			  "section: closed",
+		    l->addr.text, l->fd, l->origin);
+		/* The path may still be in use by whoever passed it. */
+		l->unlink_path = 0;
+		listener_close(l);
+	}
 }
 
 void

@@ -22,6 +22,8 @@ struct listener {
 	int mode;	     /* rw: UNIX sockets only, -1 unset */
 	int unlink_path;     /* ro: we created the UNIX path: remove it */
 	int refs;	     /* rw */
+	char hint[65];	     /* ro: adopted: the name it was passed under */
+	const char *origin;  /* ro: adopted: "systemd", "the old master" */
 	struct listener *next;
 };
 
@@ -34,6 +36,19 @@ struct listener {
  */
 int listener_acquire(struct listener **list, const struct config *cfg,
     struct listener ***set, char *err, size_t errlen);
+
+/*
+ * Adopt an open listening socket passed to us (systemd socket activation or
+ * fd store, or the master we replace on USR2) under name (may be ""). It
+ * joins list with no reference: the next listener_acquire gives it to the
+ * [listen] section of that name, else to the one with its address. Returns
+ * 0, or -1 with a reason (not a listening stream socket, unknown family).
+ */
+int listener_adopt(struct listener **list, int fd, const char *name,
+    const char *origin, char *err, size_t errlen);
+
+/* Close the adopted sockets no section took (logged). */
+void listener_drop_unused(struct listener **list);
 
 /* Drop the references of a set (and free it); close what nobody uses. */
 void listener_release(struct listener **list, struct listener **set,

@@ -1,5 +1,6 @@
 /* main.c: command line: run the master, check a config (-t), signal it (-s). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,31 @@ main_usage(FILE *f)
 	    "  -d         log debug messages\n"
 	    "  -V         print the version and exit\n"
 	    "  -h         this help\n");
+}
+
+/*
+ * The absolute path of our binary as started, for USR2 to exec the file
+ * that is there *then* (a package upgrade replaces it). Not /proc/self/exe:
+ * that names the old, possibly deleted, file. NULL if it cannot be found.
+ */
+static char *
+main_exe_path(const char *argv0)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char buf[PATH_MAX];
+
+	if (strchr(argv0, '/') != NULL)
+		return realpath(argv0, NULL);
+	for (p = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"; *p != '\0';
+	    p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if (end == p)
+			continue;
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - p), p, argv0);
+		if (access(buf, X_OK) == 0)
+			return realpath(buf, NULL);
+	}
+	return NULL;
 }
 
 static int
@@ -73,6 +99,8 @@ main(int argc, char *argv[])
 	char err[CONFIG_ERR_MAX];
 	struct config *cfg;
 	struct master m;
+	char *exe;
+	sigset_t none;
 	int ch, test = 0, rc;
 
 	while ((ch = getopt(argc, argv, "c:dhs:tV")) != -1) {
@@ -118,12 +146,30 @@ main(int argc, char *argv[])
 		config_free(cfg);
 		return rc;
 	}
-	if (master_init(&m, ev_default_loop(EVFLAG_AUTO), path, cfg, err,
-		sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		if (m.cfg != cfg)
-			config_free(cfg);
+	/*
+	 * Whoever started us may have blocked signals, and the mask survives
+	 * exec: a blocked HUP would never reach the loop.
+	 */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((exe = main_exe_path(argv[0])) == NULL) {
+		fprintf(stderr, "baton: cannot find my own binary (%s) for "
+				"upgrades: %s\n",
+		    argv[0], strerror(errno));
+		config_free(cfg);
 		return 1;
 	}
-	return master_run(&m);
+	if (master_init(&m, ev_default_loop(EVFLAG_AUTO), path, exe, argv, cfg,
+		err, sizeof(err)) == -1) {
+		/* Said where the operator looks: the terminal or journal. */
+		if (strcmp(cfg->log, "stderr") != 0)
+			fprintf(stderr, "baton: %s\n", err);
+		log_warnx("%s", err);
+		config_free(cfg);
+		free(exe);
+		return 1;
+	}
+	rc = master_run(&m);
+	free(exe);
+	return rc;
 }

@@ -13,7 +13,9 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "sdnotify.h"
 #include "signals.h"
+#include "upgrade.h"
 #include "worker.h"
 
 static void master_signal_cb(struct ev_loop *loop, ev_signal *s, int revents);
@@ -72,9 +74,57 @@ master_spawn_generation(struct master *m, struct config *cfg,
 	return g;
 }
 
+/* fdstore = yes: systemd keeps every listener across a crash of ours. */
+static void
+master_store_fds(struct master *m)
+{
+	size_t i;
+
+	if (!m->cfg->fdstore || m->sd.fd == -1)
+		return;
+	for (i = 0; i < m->cfg->nlisteners; i++)
+		if (sdnotify_store_fd(&m->sd, m->active[i]->fd,
+			m->cfg->listeners[i].name) == -1)
+			log_warn("fdstore: [listen %s]",
+			    m->cfg->listeners[i].name);
+}
+
+/* Sockets passed by systemd (socket activation, or its fd store). */
+static int
+master_adopt_systemd(struct master *m, char *err, size_t errlen)
+{
+	struct sdnotify_fd *fds = NULL;
+	int i, n;
+
+	if ((n = sdnotify_listen_fds(&fds, err, errlen)) <= 0) {
+		free(fds);
+		return n;
+	}
+	for (i = 0; i < n; i++)
+		if (listener_adopt(&m->listeners, fds[i].fd, fds[i].name,
+			"systemd", err, errlen) == -1)
+			break;
+	free(fds);
+	return i == n ? 0 : -1;
+}
+
+static void
+master_status(struct master *m, const char *what)
+{
+	if (m->current != NULL)
+		sdnotify_send(&m->sd, "READY=1\nSTATUS=%s; generation %u "
+				      "serving with %d workers",
+		    what, m->current->id, generation_count(m->current, -1));
+	else
+		sdnotify_send(&m->sd, "READY=1\nSTATUS=%s; no generation "
+				      "serving",
+		    what);
+}
+
 int
 master_init(struct master *m, struct ev_loop *loop, const char *path,
-    struct config *cfg, char *err, size_t errlen)
+    const char *exe, char **argv, struct config *cfg, char *err,
+    size_t errlen)
 {
 	struct listener **ls;
 	int i;
@@ -82,8 +132,11 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	memset(m, 0, sizeof(*m));
 	m->loop = loop;
 	m->config_path = path;
+	m->exe_path = exe;
+	m->argv = argv;
 	m->notify.fd = -1;
 	m->pidfile.fd = -1;
+	m->sd.fd = -1;
 	ev_set_userdata(loop, m);
 
 	if (log_open(cfg->log) == -1) {
@@ -91,13 +144,18 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 		    cfg->log, strerror(errno));
 		return -1;
 	}
+	if (sdnotify_open(&m->sd, err, errlen) == -1 ||
+	    upgrade_inherit(m, err, errlen) == -1 ||
+	    master_adopt_systemd(m, err, errlen) == -1)
+		goto fail;
 	if (cfg->pidfile != NULL &&
 	    pidfile_create(&m->pidfile, cfg->pidfile, err, errlen) == -1)
-		return -1;
+		goto fail;
 	if (listener_acquire(&m->listeners, cfg, &ls, err, errlen) == -1) {
 		pidfile_remove(&m->pidfile);
-		return -1;
+		goto fail;
 	}
+	listener_drop_unused(&m->listeners);
 	/* Orphans of the app are reparented to us, and reaped. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
@@ -118,26 +176,44 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 		log_warnx("user/group: the master is not root, workers keep "
 			  "its credentials (uid %d)",
 		    (int)geteuid());
-	if (cfg->fdstore)
-		log_warnx("fdstore: not implemented in this version, ignored");
+	if (cfg->fdstore && m->sd.fd == -1)
+		log_warnx("fdstore: NOTIFY_SOCKET is not set (not under "
+			  "systemd): nothing is stored");
 	m->cfg = cfg;
 	if (listener_acquire(&m->listeners, cfg, &m->active, err, errlen) ==
 	    -1)
 		return -1; /* cannot fail: every address is open already */
+	master_store_fds(m);
 	log_info("master pid %d: started with %s", (int)getpid(), path);
-	if (master_spawn_generation(m, cfg, ls) == NULL ||
-	    (m->state == MASTER_STOPPING && m->generations == NULL)) {
-		snprintf(err, errlen, "cannot start the first generation");
-		return -1;
+	/*
+	 * A first generation that fails at once has already shut the master
+	 * down (exit_code 1); master_run then returns at once.
+	 */
+	if (master_spawn_generation(m, cfg, ls) == NULL) {
+		m->exit_code = 1;
+		master_shutdown(m, 1);
 	}
 	return 0;
+
+fail:
+	listener_drop_unused(&m->listeners);
+	sdnotify_close(&m->sd);
+	return -1;
 }
 
 static void
 master_finish(struct master *m)
 {
+	struct listener *l;
 	int i;
 
+	/* The other master of an upgrade still serves on the UNIX paths. */
+	if ((m->upgrade_pid != 0 && kill(m->upgrade_pid, 0) == 0) ||
+	    (m->old_master != 0 && !m->started &&
+		kill(m->old_master, 0) == 0))
+		for (l = m->listeners; l != NULL; l = l->next)
+			l->unlink_path = 0;
+	sdnotify_send(&m->sd, "STATUS=exiting with status %d", m->exit_code);
 	readiness_notify_close(m);
 	free(m->active);
 	m->active = NULL;
@@ -148,6 +224,7 @@ master_finish(struct master *m)
 	ev_child_stop(m->loop, &m->child);
 	log_info("master pid %d: exiting with status %d", (int)getpid(),
 	    m->exit_code);
+	sdnotify_close(&m->sd);
 	ev_break(m->loop, EVBREAK_ALL);
 }
 
@@ -192,15 +269,26 @@ master_reload(struct master *m)
 		m->reload_pending = 1;
 		return;
 	}
+	if (m->upgrade_pid != 0 && m->current == NULL) {
+		/* nginx: HUP to the old master brings its workers back. */
+		log_info("reload: upgrade in progress and no generation "
+			 "serves: starting one from the configuration in force "
+			 "(rollback)");
+		master_respawn(m);
+		return;
+	}
 	log_info("reload: reading %s", m->config_path);
+	sdnotify_reloading(&m->sd);
 	if ((cfg = config_load(m->config_path, err, sizeof(err))) == NULL) {
 		log_warnx("reload: %s; keeping %s", err,
 		    m->current ? "the running generation" : "no generation");
+		master_status(m, "reload failed: bad configuration");
 		return;
 	}
 	if (listener_acquire(&m->listeners, cfg, &ls, err, sizeof(err)) ==
 	    -1) {
 		log_warnx("reload: %s; keeping the running generation", err);
+		master_status(m, "reload failed: cannot listen");
 		config_free(cfg);
 		return;
 	}
@@ -210,6 +298,22 @@ master_reload(struct master *m)
 			  "the next start or upgrade");
 	if (master_spawn_generation(m, cfg, ls) == NULL)
 		config_free(cfg);
+}
+
+void
+master_respawn(struct master *m)
+{
+	char err[CONFIG_ERR_MAX];
+	struct listener **ls;
+
+	if (m->state != MASTER_RUNNING || m->next != NULL)
+		return;
+	if (listener_acquire(&m->listeners, m->cfg, &ls, err, sizeof(err)) ==
+	    -1) {
+		log_warnx("respawn: %s", err);
+		return;
+	}
+	master_spawn_generation(m, m->cfg, ls);
 }
 
 /* Run a HUP that arrived during the reload that just settled. */
@@ -230,12 +334,14 @@ master_generation_ready(struct master *m, struct generation *g)
 	struct config *oldcfg = m->cfg;
 	struct listener **ls;
 	char err[CONFIG_ERR_MAX];
+	int first;
 
 	if (g != m->next)
 		return;
 	m->next = NULL;
 	m->current = g;
 	generation_set_state(g, GEN_ACTIVE);
+	first = !m->started;
 	m->started = 1;
 	/* The new config is in force: its listeners are the kept set. */
 	if (listener_acquire(&m->listeners, g->cfg, &ls, err, sizeof(err)) ==
@@ -249,12 +355,16 @@ master_generation_ready(struct master *m, struct generation *g)
 			    g->cfg->log);
 		master_config_gc(m, oldcfg);
 	}
+	master_store_fds(m);
 	if (old != NULL) {
 		log_info("generation %u: ready, retiring generation %u", g->id,
 		    old->id);
 		generation_retire(old, 0);
 	} else
 		log_info("generation %u: ready", g->id);
+	if (first)
+		upgrade_ready(m);
+	master_status(m, first ? "started" : "reloaded");
 	master_reload_pending(m);
 }
 
@@ -282,6 +392,7 @@ master_generation_failed(struct master *m, struct generation *g,
 		return;
 	}
 	generation_retire(g, 0);
+	master_status(m, "reload rolled back");
 	if (m->state == MASTER_RUNNING)
 		master_reload_pending(m);
 }
@@ -351,6 +462,7 @@ master_shutdown(struct master *m, int fast)
 	m->state = MASTER_STOPPING;
 	log_info("shutdown: %s, retiring every generation",
 	    fast ? "fast" : "graceful");
+	sdnotify_send(&m->sd, "STOPPING=1\nSTATUS=shutting down");
 	m->current = NULL;
 	m->next = NULL;
 	if (m->generations == NULL) {
@@ -387,6 +499,12 @@ master_scale(struct master *m, int delta)
 }
 
 void
+master_upgrade(struct master *m)
+{
+	upgrade_start(m);
+}
+
+void
 master_reopen(struct master *m)
 {
 	(void)m;
@@ -409,8 +527,7 @@ master_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 		master_reload(m);
 		break;
 	case SIGNAL_UPGRADE:
-		log_warnx("upgrade (USR2): not implemented in this version, "
-			  "ignored; use a restart");
+		master_upgrade(m);
 		break;
 	case SIGNAL_RETIRE:
 		master_retire(m);
@@ -446,6 +563,10 @@ master_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	char how[64];
 
 	(void)revents;
+	if (m->upgrade_pid != 0 && c->rpid == m->upgrade_pid) {
+		upgrade_exited(m, c->rstatus);
+		return;
+	}
 	if ((w = master_find_pid(m, c->rpid)) == NULL) {
 		worker_describe_status(c->rstatus, how, sizeof(how));
 		log_debug("pid %d (not a worker) %s", (int)c->rpid, how);

@@ -7,6 +7,7 @@
 
 #include "pidfile.h"
 #include "readiness.h"
+#include "sdnotify.h"
 
 struct config;
 struct generation;
@@ -21,6 +22,11 @@ enum master_state {
 struct master {
 	struct ev_loop *loop;	  /* ro: the default loop */
 	const char *config_path;  /* ro */
+	const char *exe_path;	  /* ro: absolute, resolved at start (USR2) */
+	char **argv;		  /* ro: to re-exec the same command line */
+	pid_t upgrade_pid;	  /* rw: the new master a USR2 started */
+	pid_t old_master;	  /* rw: the master we replaced, 0 if none */
+	struct sdnotify sd;	  /* rw: systemd's NOTIFY_SOCKET */
 	struct config *cfg;	  /* rw: the config in force */
 	struct listener *listeners;	/* rw: every open socket */
 	struct listener **active; /* rw: refs for cfg, cfg order */
@@ -46,7 +52,8 @@ struct master {
  * generation. Returns 0, or -1 with a reason in err (nothing left open).
  */
 int master_init(struct master *m, struct ev_loop *loop, const char *path,
-    struct config *cfg, char *err, size_t errlen);
+    const char *exe, char **argv, struct config *cfg, char *err,
+    size_t errlen);
 
 /* Run until shutdown; returns the exit code. */
 int master_run(struct master *m);
@@ -57,6 +64,10 @@ void master_retire(struct master *m);
 void master_shutdown(struct master *m, int fast);
 void master_scale(struct master *m, int delta);
 void master_reopen(struct master *m);
+void master_upgrade(struct master *m);
+
+/* Start a generation of the config in force, without reading the file. */
+void master_respawn(struct master *m);
 
 /* Events from generations. */
 void master_generation_ready(struct master *m, struct generation *g);

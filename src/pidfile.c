@@ -122,6 +122,24 @@ pidfile_create(struct pidfile *pf, const char *path, char *err,
 	return 0;
 }
 
+int
+pidfile_rename(struct pidfile *pf, const char *path)
+{
+	char *copy;
+
+	if (pf->fd == -1)
+		return 0;
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	if (rename(pf->path, path) == -1) {
+		free(copy);
+		return -1;
+	}
+	free(pf->path);
+	pf->path = copy;
+	return 0;
+}
+
 void
 pidfile_remove(struct pidfile *pf)
 {

@@ -19,6 +19,12 @@ struct pidfile {
 int pidfile_create(struct pidfile *pf, const char *path, char *err,
     size_t errlen);
 
+/*
+ * Move our pidfile to path (PIDFILE -> PIDFILE.oldbin on USR2, and back on
+ * rollback), replacing what is there. Returns 0, or -1 with errno set.
+ */
+int pidfile_rename(struct pidfile *pf, const char *path);
+
 /* Remove the file if it is still ours (same inode), and close it. */
 void pidfile_remove(struct pidfile *pf);
 

@@ -6,7 +6,7 @@
 # and ends with `pass`.  `fail MSG` ends it early; there is no `set -e`, so
 # check with `|| fail ...`.  Everything the test starts in the background
 # must be `track`ed; cleanup (an EXIT trap) stops it all, and any process
-# still carrying this run's BATON_TEST_TAG afterwards is an orphan that fails
+# still carrying this run's FT_TEST_TAG afterwards is an orphan that fails
 # the test.  A process that outlives its tracked parent on purpose (the new
 # master after USR2 once the old one exits) must be tracked too (pidfile).
 # Synchronise on log lines (wait_log), never on bare sleeps, except where the
@@ -64,9 +64,9 @@ ft_close_inherited_fds()
 ft_close_inherited_fds
 
 # Every process the test starts inherits this; cleanup hunts for it.  The
-# runner's BATON_RUN_ID prefix lets it sweep up after a test it timed out.
-BATON_TEST_TAG="${BATON_RUN_ID:-solo}.$TEST_NAME.$$.${EPOCHREALTIME/./}"
-export BATON_TEST_TAG
+# runner's FT_RUN_ID prefix lets it sweep up after a test it timed out.
+FT_TEST_TAG="${FT_RUN_ID:-solo}.$TEST_NAME.$$.${EPOCHREALTIME/./}"
+export FT_TEST_TAG
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/baton-$TEST_NAME.XXXXXX")
 TRACKED=()
@@ -439,10 +439,11 @@ baton_start()
 	start=$(now_ms)
 	until grep -qE 'generation 1: starting -> active' "$T/baton.log"; do
 		if ! alive "$BATON_PID"; then
-			wait "$BATON_PID" 2>/dev/null
+			local rc=0
+			wait "$BATON_PID" 2>/dev/null || rc=$?
 			echo "--- $T/baton.log:" >&2
 			tail -n 30 "$T/baton.log" >&2
-			fail "baton exited ($?) before generation 1 was active"
+			fail "baton exited ($rc) before generation 1 was active"
 		fi
 		if [ $(( $(now_ms) - start )) -ge "$limit" ]; then
 			echo "--- $T/baton.log:" >&2
@@ -487,7 +488,7 @@ ft_tagged()
 		[ "$p" = "$BASHPID" ] && continue
 		mapfile -d '' env 2>/dev/null <"$d/environ" || continue
 		case " ${env[*]} " in
-		*" BATON_TEST_TAG=$BATON_TEST_TAG "*)
+		*" FT_TEST_TAG=$FT_TEST_TAG "*)
 			alive "$p" && echo "$p $(proc_cmdline "$p")"
 			;;
 		esac

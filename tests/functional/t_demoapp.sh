@@ -29,8 +29,8 @@ base=http://127.0.0.1:$port
 
 [ "$(http_get "$base/")" = ok ] || fail "GET / is not ok"
 [ "$(http_get "$base/pid")" = "$app" ] || fail "GET /pid is not $app"
-[ "$(http_get "$base/env?BATON_TEST_TAG")" = "$BATON_TEST_TAG" ] ||
-	fail "GET /env?BATON_TEST_TAG is wrong"
+[ "$(http_get "$base/env?FT_TEST_TAG")" = "$FT_TEST_TAG" ] ||
+	fail "GET /env?FT_TEST_TAG is wrong"
 [ "$(http_status "$base/env?NO_SUCH_VARIABLE_HERE")" = 404 ] ||
 	fail "GET /env of an unset variable is not 404"
 [ "$(http_status "$base/nope")" = 404 ] || fail "GET /nope is not 404"
@@ -268,7 +268,7 @@ msg = s.recv(4096)
 with open(out, "w") as f:
     f.write("%s %d\n" % (msg.decode(), (time.monotonic() - t0) * 1000))
 EOF
-for ns in "$T/notify.sock" "@baton-test-$BATON_TEST_TAG"; do
+for ns in "$T/notify.sock" "@baton-test-$FT_TEST_TAG"; do
 	rm -f "$T/notify.out" "$T/notify.out.bound"
 	python3 "$T/notify.py" "$ns" "$T/notify.out" &
 	npid=$!

@@ -395,6 +395,27 @@ START_TEST(test_too_many_listeners)
 }
 END_TEST
 
+START_TEST(test_ready_too_slow)
+{
+	expect_error("[app]\ncommand = a\nready = delay:2m\n",
+	    "t.ini:3: ready: ready_timeout (60000 ms) is not longer than the "
+	    "readiness delay (120000 ms) plus ready_delay (0 ms): every worker would "
+	    "time out");
+	expect_error("[app]\ncommand = a\nready = delay:5s\n"
+		     "ready_delay = 1s\nready_timeout = 6s\n",
+	    "t.ini:5: ready_timeout: ready_timeout (6000 ms) is not longer than "
+	    "the readiness delay (5000 ms) plus ready_delay (1000 ms): every worker would "
+	    "time out");
+	expect_error("[app]\ncommand = a\nready = notify\n"
+		     "ready_delay = 90s\n",
+	    "t.ini:4: ready_delay: ready_timeout (60000 ms) is not longer than "
+	    "the readiness delay (0 ms) plus ready_delay (90000 ms): every worker would "
+	    "time out");
+	config_free(load("[app]\ncommand = a\nready = delay:5s\n"
+			 "ready_delay = 1s\nready_timeout = 6001ms\n"));
+}
+END_TEST
+
 START_TEST(test_load_file)
 {
 	char path[] = "/tmp/check_config.XXXXXX", err[CONFIG_ERR_MAX];
@@ -913,6 +934,7 @@ config_suite(void)
 
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_too_many_listeners);
+	tcase_add_test(tc, test_ready_too_slow);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_user_group);
 	tcase_add_test(tc, test_ready_kinds);
