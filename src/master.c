@@ -208,9 +208,8 @@ master_finish(struct master *m)
 	int i;
 
 	/* The other master of an upgrade still serves on the UNIX paths. */
-	if ((m->upgrade_pid != 0 && kill(m->upgrade_pid, 0) == 0) ||
-	    (m->old_master != 0 && !m->started &&
-		kill(m->old_master, 0) == 0))
+	if (m->upgrade_pid != 0 ||
+	    (!m->started && upgrade_old_master_alive(m)))
 		for (l = m->listeners; l != NULL; l = l->next)
 			l->unlink_path = 0;
 	sdnotify_send(&m->sd, "STATUS=exiting with status %d", m->exit_code);

@@ -71,6 +71,16 @@ upgrade_inherit(struct master *m, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * The old master is our parent until it exits (kill(pid, 0) would also
+ * succeed on its zombie, or on an unrelated process reusing the pid).
+ */
+int
+upgrade_old_master_alive(const struct master *m)
+{
+	return m->old_master != 0 && getppid() == m->old_master;
+}
+
 /* "PIDFILE.oldbin", or NULL without a pidfile. */
 static char *
 upgrade_oldbin(const struct master *m)
@@ -164,7 +174,7 @@ upgrade_start(struct master *m)
 		    (int)m->upgrade_pid);
 		return;
 	}
-	if (m->old_master != 0 && kill(m->old_master, 0) == 0) {
+	if (upgrade_old_master_alive(m)) {
 		log_warnx("upgrade: refused: the master this one replaced "
 			  "(pid %d) still runs; QUIT it first",
 		    (int)m->old_master);

@@ -14,6 +14,9 @@ struct master;
  */
 int upgrade_inherit(struct master *m, char *err, size_t errlen);
 
+/* In a new master: does the master it replaced still run? */
+int upgrade_old_master_alive(const struct master *m);
+
 /* USR2: rename the pidfile to .oldbin and fork+exec the new master. */
 void upgrade_start(struct master *m);
 
