@@ -36,6 +36,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 BATON_MODULES = log address config listener pidfile signals childenv upgrade \
+	intercept \
 	worker generation readiness sdnotify master
 BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o
 

@@ -1087,10 +1087,6 @@ check_config(struct parse_state *st)
 		    cfg->ready == READY_DELAY ? cfg->ready_arg_ms : 0,
 		    cfg->ready_delay_ms);
 	}
-	/* Parsed already so that the implementation only drops this. */
-	if (cfg->intercept_bind)
-		parse_fail(st, st->line[KEY_INTERCEPT_BIND],
-		    "intercept_bind: not supported by this build yet");
 	if (cfg->group != NULL)
 		cfg->gid = st->group_gid;
 	else if (cfg->user != NULL)

@@ -10,6 +10,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "intercept.h"
 #include "log.h"
 #include "master.h"
 #include "pidfile.h"
@@ -134,6 +135,13 @@ main(int argc, char *argv[])
 	}
 	if ((cfg = config_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "baton: %s\n", err);
+		return 1;
+	}
+	/* The kernel's side is checked here, not in config.c: it is no file
+	 * error, but -t must catch it before a deploy does. */
+	if (cfg->intercept_bind && intercept_supported(err, sizeof(err)) == -1) {
+		fprintf(stderr, "baton: %s: intercept_bind: %s\n", path, err);
+		config_free(cfg);
 		return 1;
 	}
 	if (test) {

@@ -1,4 +1,5 @@
 /* worker.c: one application process: fork/exec, signals, exit status. */
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -46,6 +47,7 @@ worker_new(struct generation *gen, int index)
 	w->state = WORKER_EXITED;
 	w->backoff_s = 1;
 	w->probe_fd = -1;
+	w->icpt.fd = -1;
 	ev_init(&w->deadline, worker_deadline_cb);
 	w->deadline.data = w;
 	return w;
@@ -57,6 +59,7 @@ worker_free(struct worker *w)
 	struct ev_loop *loop = w->gen->master->loop;
 
 	readiness_stop(w);
+	intercept_stop(w);
 	ev_timer_stop(loop, &w->deadline);
 	free(w);
 }
@@ -91,11 +94,12 @@ struct spawn_failure {
 	int err;
 };
 
-enum { STAGE_FDS, STAGE_CHDIR, STAGE_GROUPS, STAGE_GID, STAGE_UID,
-	STAGE_EXEC };
+enum { STAGE_FDS, STAGE_INTERCEPT, STAGE_CHDIR, STAGE_GROUPS, STAGE_GID,
+	STAGE_UID, STAGE_EXEC };
 
-static const char *spawn_stage_names[] = { "setting up descriptors", "chdir",
-	"setgroups", "setgid", "setuid", "exec" };
+static const char *spawn_stage_names[] = { "setting up descriptors",
+	"installing the bind interception filter for", "chdir", "setgroups",
+	"setgid", "setuid", "exec" };
 
 static _Noreturn void
 worker_child_fail(int pipefd, int stage)
@@ -108,21 +112,20 @@ worker_child_fail(int pipefd, int stage)
 
 /*
  * In the child: put listener i at fd 3+i with FD_CLOEXEC clear, and mark
- * every other descriptor above 2 close-on-exec (the exec pipe must stay
- * open until exec). Returns the exec pipe's new number, or -1.
+ * every other descriptor above 2 close-on-exec. The nkeep descriptors in
+ * keep (the exec pipe, the interception socket) stay open until exec, moved
+ * out of the way: keep[] is updated with their new numbers.
  */
 static int
-worker_child_fds(struct listener **ls, size_t n, int pipefd)
+worker_child_fds(struct listener **ls, size_t n, int *keep, int nkeep)
 {
-	int high[64], fd, i;
+	int high[CONFIG_LISTENERS_MAX], fd, i;
 
-	if (n > 64) {
-		errno = EMFILE;
-		return -1;
-	}
 	/* Move everything out of 3..3+n first: sources may sit there. */
-	if ((pipefd = fcntl(pipefd, F_DUPFD_CLOEXEC, (int)(3 + n))) == -1)
-		return -1;
+	for (i = 0; i < nkeep; i++)
+		if (keep[i] != -1 && (keep[i] = fcntl(keep[i], F_DUPFD_CLOEXEC,
+					  (int)(3 + n))) == -1)
+			return -1;
 	for (i = 0; i < (int)n; i++)
 		if ((high[i] = fcntl(ls[i]->fd, F_DUPFD_CLOEXEC,
 			 (int)(3 + n))) == -1)
@@ -136,7 +139,7 @@ worker_child_fds(struct listener **ls, size_t n, int pipefd)
 		for (fd = 3 + (int)n; fd < 65536; fd++)
 			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
-	return pipefd;
+	return 0;
 }
 
 /* What the child needs, prepared by the parent: no lookups after fork. */
@@ -150,19 +153,25 @@ struct spawn_plan {
 };
 
 static _Noreturn void
-worker_child(struct worker *w, const struct spawn_plan *p, int pipefd)
+worker_child(struct worker *w, const struct spawn_plan *p, int pipefd,
+    int icptfd)
 {
 	struct generation *g = w->gen;
 	struct config *cfg = g->cfg;
-	int fd;
+	int keep[2] = { pipefd, icptfd };
 
 	signals_reset_for_exec();
 	/* Our own group: stop_timeout's SIGKILL reaches the app's children. */
 	(void)setpgid(0, 0);
-	fd = worker_child_fds(g->listeners, g->nlisteners, pipefd);
-	if (fd == -1)
+	if (worker_child_fds(g->listeners, g->nlisteners, keep, 2) == -1)
 		worker_child_fail(pipefd, STAGE_FDS);
-	pipefd = fd;
+	pipefd = keep[0];
+	/* Before dropping privileges: as root no NO_NEW_PRIVS is needed. */
+	if (keep[1] != -1) {
+		if (intercept_child_install(keep[1]) == -1)
+			worker_child_fail(pipefd, STAGE_INTERCEPT);
+		close(keep[1]);
+	}
 	childenv_set_pid(p->envp, p->pid_slot, getpid());
 	if (cfg->directory != NULL && chdir(cfg->directory) == -1)
 		worker_child_fail(pipefd, STAGE_CHDIR);
@@ -258,7 +267,7 @@ worker_spawn(struct worker *w)
 	struct spawn_plan plan = { 0 };
 	struct spawn_failure f;
 	char err[256];
-	int pipefd[2];
+	int pipefd[2], sv[2] = { -1, -1 }, nfd;
 	ssize_t n;
 	pid_t pid;
 
@@ -282,20 +291,38 @@ worker_spawn(struct worker *w)
 		    plan.argv[0]);
 		goto fail;
 	}
+	if (g->cfg->intercept_bind &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(w->why, sizeof(w->why), "socketpair: %s",
+		    strerror(errno));
+		goto fail;
+	}
 	if (pipe2(pipefd, O_CLOEXEC) == -1) {
 		snprintf(w->why, sizeof(w->why), "pipe: %s", strerror(errno));
-		goto fail;
+		goto fail_sv;
 	}
 	pid = fork();
 	if (pid == 0) {
 		close(pipefd[0]);
-		worker_child(w, &plan, pipefd[1]);
+		if (sv[0] != -1)
+			close(sv[0]);
+		worker_child(w, &plan, pipefd[1], sv[1]);
 	}
 	close(pipefd[1]);
+	if (sv[1] != -1) {
+		close(sv[1]);
+		sv[1] = -1;
+	}
 	if (pid == -1) {
 		snprintf(w->why, sizeof(w->why), "fork: %s", strerror(errno));
 		close(pipefd[0]);
-		goto fail;
+		goto fail_sv;
+	}
+	/* The filter's notify fd comes first: the child sends it before exec. */
+	if (sv[0] != -1) {
+		if ((nfd = intercept_receive(sv[0])) != -1)
+			intercept_start(w, nfd);
+		close(sv[0]);
 	}
 	/* Both sides set the group, so a kill(-pid) can never miss. */
 	(void)setpgid(pid, pid);
@@ -323,6 +350,11 @@ worker_spawn(struct worker *w)
 	worker_plan_free(&plan);
 	return 0;
 
+fail_sv:
+	if (sv[0] != -1)
+		close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
 fail:
 	log_warnx("generation %u worker %d: cannot start: %s", g->id,
 	    w->index, w->why);
@@ -377,6 +409,7 @@ worker_exited(struct worker *w, int status)
 	char how[64];
 
 	readiness_stop(w);
+	intercept_stop(w);
 	ev_timer_stop(loop, &w->deadline);
 	worker_describe_status(status, how, sizeof(how));
 	if (w->state == WORKER_STOPPING)

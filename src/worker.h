@@ -5,6 +5,8 @@
 #include <sys/types.h>
 #include <ev.h>
 
+#include "intercept.h"
+
 struct generation;
 
 enum worker_state {
@@ -35,6 +37,9 @@ struct worker {
 	ev_tstamp probe_started;
 	size_t probe_len;
 	char probe_buf[64];
+
+	/* intercept.c: bind interception, when intercept_bind = yes. */
+	struct intercept icpt;
 };
 
 const char *worker_state_name(enum worker_state s);

@@ -395,6 +395,18 @@ START_TEST(test_too_many_listeners)
 }
 END_TEST
 
+START_TEST(test_intercept_listen)
+{
+	struct config *cfg;
+
+	cfg = load("[app]\ncommand = a\nintercept_bind = yes\n"
+		   "ready = listen\n");
+	ck_assert_int_eq(cfg->intercept_bind, 1);
+	ck_assert_int_eq(cfg->ready, READY_LISTEN);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_ready_too_slow)
 {
 	expect_error("[app]\ncommand = a\nready = delay:2m\n",
@@ -591,10 +603,6 @@ static const struct {
         "control characters"},
     {"[app]\ncommand = a\nready = listen\n",
         "t.ini:3: ready: listen needs intercept_bind = yes"},
-    {"[app]\ncommand = a\nintercept_bind = yes\n",
-        "t.ini:3: intercept_bind: not supported by this build yet"},
-    {"[app]\ncommand = a\nintercept_bind = yes\nready = listen\n",
-        "t.ini:3: intercept_bind: not supported by this build yet"},
     {"[app]\ncommand = a\nintercept_bind = sure\n",
         "t.ini:3: intercept_bind: \"sure\" is not a boolean (yes/no, "
         "true/false, on/off, 1/0)"},
@@ -687,7 +695,7 @@ static const struct {
     {"[app]\ncommand = a\nworkers = x\nfoo\n",
         "t.ini:3: workers: \"x\" is not a number (1..4096)"},
     {"[app]\nintercept_bind = yes\ncommand = a {fd:x}\n",
-        "t.ini:2: intercept_bind: not supported by this build yet"},
+        "t.ini:3: command: {fd:x}: no [listen x] section"},
     {"[listen a]\nmode = 0600\naddress = 80\n[app]\ncommand = {fd:b}\n",
         "t.ini:2: mode: only valid for a unix: address (address is "
         "0.0.0.0:80)"},
@@ -935,6 +943,7 @@ config_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_too_many_listeners);
 	tcase_add_test(tc, test_ready_too_slow);
+	tcase_add_test(tc, test_intercept_listen);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_user_group);
 	tcase_add_test(tc, test_ready_kinds);
