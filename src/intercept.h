@@ -2,10 +2,13 @@
 #ifndef BATON_INTERCEPT_H
 #define BATON_INTERCEPT_H
 
+#include <sys/types.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <ev.h>
 
 struct config;
+struct listener;
 struct worker;
 
 /*
@@ -13,30 +16,41 @@ struct worker;
  * spawned a worker serves its notifications until the worker's filter has
  * no process left (the filter outlives exec, and outlives an old master's
  * retirement after USR2: the old master keeps serving its own workers).
+ * Bit i of the masks is listener i of the worker's generation (64 at most,
+ * CONFIG_LISTENERS_MAX).
  */
 struct intercept {
 	int fd;		       /* seccomp notify fd, -1 when not used */
 	ev_io io;	       /* readable: a notification is pending */
-	unsigned bound;	       /* bit i: listener i installed by bind() */
-	unsigned listened;     /* bit i: listen() called on it after */
+	uint64_t bound;	       /* bit i: listener i installed by bind() */
+	uint64_t listened;     /* bit i: listen() called on it after */
+	uint64_t nonblock;     /* bit i: the caller wanted O_NONBLOCK */
 	int nonblock_logged;   /* the O_NONBLOCK disagreement was logged */
+	int shutdown_logged;   /* an ignored shutdown() was logged */
+	int foreign_logged;    /* a foreign-ABI system call was logged */
+	unsigned withdrawn;    /* notifications a signal took back (restarts) */
 };
 
 /*
  * Does this kernel have what intercept_bind needs (seccomp user
- * notification, SECCOMP_USER_NOTIF_FLAG_CONTINUE, SECCOMP_IOCTL_NOTIF_ADDFD
- * with SETFD: Linux 5.9), and is the architecture supported (x86_64,
- * aarch64)? Returns 0, or -1 with a message naming the missing feature and
- * the kernel version it needs. Used by `baton -t` and at start.
+ * notification, SECCOMP_USER_NOTIF_FLAG_CONTINUE, pidfd_getfd,
+ * SECCOMP_IOCTL_NOTIF_ADDFD with SETFD: Linux 5.9), is the architecture
+ * supported (x86_64, aarch64), and may this process read a worker's memory
+ * and descriptors (ptrace rules)? Probed in a short-lived child, so the
+ * caller must not have a SIGCHLD watcher that would reap it. Returns 0, or
+ * -1 with a message naming the missing feature and the kernel version it
+ * needs. Used by `baton -t` and at start.
  */
 int intercept_supported(char *err, size_t errlen);
 
 /*
  * In the child between fork and exec (after the listeners are at 3..):
- * install the filter (bind, listen and shutdown go to the master; every
- * other syscall is allowed; other ABIs are killed) and send its notify fd
- * over sock with SCM_RIGHTS. Sets PR_SET_NO_NEW_PRIVS unless the process
- * has CAP_SYS_ADMIN. Returns 0, or -1 with errno set. Async-signal-safe.
+ * install the filter (bind, listen and shutdown other than SHUT_WR go to
+ * the master; every other system call is allowed; a system call of another
+ * ABI, such as i386 on x86_64, goes to the master too, which refuses it and
+ * kills the process) and send its notify fd over sock with SCM_RIGHTS. Sets
+ * PR_SET_NO_NEW_PRIVS only when the kernel demands it (no CAP_SYS_ADMIN).
+ * Returns 0, or -1 with errno set. Async-signal-safe.
  */
 int intercept_child_install(int sock);
 
@@ -48,10 +62,29 @@ int intercept_child_install(int sock);
  */
 int intercept_receive(int sock);
 
-/* Watch w's notify fd (takes ownership of fd). */
+/* Watch w's notify fd (takes ownership of fd); resets w's bind state. */
 void intercept_start(struct worker *w, int fd);
 
 /* Stop watching and close (worker exit). */
 void intercept_stop(struct worker *w);
+
+/* ---- pure helpers, exposed for the unit tests ---- */
+
+/*
+ * The listener among ls[0..n) whose address a bind() of the len bytes at sa
+ * asks for (same family, address and port, or path), or -1. Port 0,
+ * abstract and unnamed UNIX addresses never match.
+ */
+int intercept_match(struct listener *const *ls, size_t n, const void *sa,
+    size_t len);
+
+/*
+ * The "flags:" line of a /proc/PID/fdinfo/FD text (octal; O_CLOEXEC there
+ * means FD_CLOEXEC). Returns 0, or -1 when there is none.
+ */
+int intercept_fdinfo_flags(const char *text, int *flags);
+
+/* The "Tgid:" of a /proc/PID/status text, or -1. */
+pid_t intercept_status_tgid(const char *text);
 
 #endif

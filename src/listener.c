@@ -211,7 +211,7 @@ fail:
 
 int
 listener_adopt(struct listener **list, int fd, const char *name,
-    const char *origin, char *err, size_t errlen)
+    const char *origin, int own_path, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -250,7 +250,7 @@ listener_adopt(struct listener **list, int fd, const char *name,
 	l->v6only = v6only;
 	l->backlog = -1; /* unknown: the section's backlog is applied */
 	l->mode = -1;
-	l->unlink_path = ss.ss_family == AF_UNIX;
+	l->unlink_path = own_path && ss.ss_family == AF_UNIX;
 	snprintf(l->hint, sizeof(l->hint), "%s", name);
 	l->origin = origin;
 	l->next = *list;

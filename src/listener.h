@@ -43,9 +43,11 @@ int listener_acquire(struct listener **list, const struct config *cfg,
  * joins list with no reference: the next listener_acquire gives it to the
  * [listen] section of that name, else to the one with its address. Returns
  * 0, or -1 with a reason (not a listening stream socket, unknown family).
+ * With own_path, a UNIX socket's path is ours to remove at exit (passed by
+ * the master we replace); systemd's sockets are systemd's to remove.
  */
 int listener_adopt(struct listener **list, int fd, const char *name,
-    const char *origin, char *err, size_t errlen);
+    const char *origin, int own_path, char *err, size_t errlen);
 
 /* Close the adopted sockets no section took (logged). */
 void listener_drop_unused(struct listener **list);

@@ -102,15 +102,27 @@ master_adopt_systemd(struct master *m, char *err, size_t errlen)
 	}
 	for (i = 0; i < n; i++)
 		if (listener_adopt(&m->listeners, fds[i].fd, fds[i].name,
-			"systemd", err, errlen) == -1)
+			"systemd", 0, err, errlen) == -1)
 			break;
 	free(fds);
 	return i == n ? 0 : -1;
 }
 
+/*
+ * While a new master of ours runs it may be systemd's main process: an old
+ * master's READY, RELOADING or STOPPING would then speak for the service.
+ */
+static int
+master_speaks(const struct master *m)
+{
+	return m->upgrade_pid == 0;
+}
+
 static void
 master_status(struct master *m, const char *what)
 {
+	if (!master_speaks(m))
+		return;
 	if (m->current != NULL)
 		sdnotify_send(&m->sd, "READY=1\nSTATUS=%s; generation %u "
 				      "serving with %d workers",
@@ -212,7 +224,9 @@ master_finish(struct master *m)
 	    (!m->started && upgrade_old_master_alive(m)))
 		for (l = m->listeners; l != NULL; l = l->next)
 			l->unlink_path = 0;
-	sdnotify_send(&m->sd, "STATUS=exiting with status %d", m->exit_code);
+	if (master_speaks(m))
+		sdnotify_send(&m->sd, "STATUS=exiting with status %d",
+		    m->exit_code);
 	readiness_notify_close(m);
 	free(m->active);
 	m->active = NULL;
@@ -277,7 +291,8 @@ master_reload(struct master *m)
 		return;
 	}
 	log_info("reload: reading %s", m->config_path);
-	sdnotify_reloading(&m->sd);
+	if (master_speaks(m))
+		sdnotify_reloading(&m->sd);
 	if ((cfg = config_load(m->config_path, err, sizeof(err))) == NULL) {
 		log_warnx("reload: %s; keeping %s", err,
 		    m->current ? "the running generation" : "no generation");
@@ -461,7 +476,8 @@ master_shutdown(struct master *m, int fast)
 	m->state = MASTER_STOPPING;
 	log_info("shutdown: %s, retiring every generation",
 	    fast ? "fast" : "graceful");
-	sdnotify_send(&m->sd, "STOPPING=1\nSTATUS=shutting down");
+	if (master_speaks(m))
+		sdnotify_send(&m->sd, "STOPPING=1\nSTATUS=shutting down");
 	m->current = NULL;
 	m->next = NULL;
 	if (m->generations == NULL) {

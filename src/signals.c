@@ -1,7 +1,9 @@
 /* signals.c: which signal does what to the master, and the child's reset. */
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "signals.h"
 
@@ -34,6 +36,10 @@ signals_for_command(const char *command)
 void
 signals_reset_for_exec(void)
 {
+	/* The kernel's struct sigaction; all zero is SIG_DFL on any layout. */
+	struct {
+		unsigned long handler, flags, restorer, mask;
+	} kernel_dfl = { 0, 0, 0, 0 };
 	struct sigaction sa;
 	sigset_t none;
 	int sig;
@@ -41,8 +47,18 @@ signals_reset_for_exec(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sigaction(sig, &sa, NULL) == 0 || sig == SIGKILL ||
+		    sig == SIGSTOP)
+			continue;
+		/*
+		 * glibc keeps two real-time signals for itself (32, 33) and
+		 * refuses them, yet an ignored disposition there is inherited
+		 * from whoever started us and survives exec.
+		 */
+		(void)syscall(SYS_rt_sigaction, sig, &kernel_dfl, NULL,
+		    sizeof(kernel_dfl.mask));
+	}
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -60,7 +60,7 @@ upgrade_inherit(struct master *m, char *err, size_t errlen)
 			break;
 		}
 		rc = listener_adopt(&m->listeners, (int)fd, name + 1,
-		    "the old master", err, errlen);
+		    "the old master", 1, err, errlen);
 	}
 	free(copy);
 	unsetenv(UPGRADE_ENV_FROM);

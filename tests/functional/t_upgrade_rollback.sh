@@ -37,7 +37,15 @@ new_master()
 	grep -oE "baton\[$1\]: upgrade: started new master pid [0-9]+" \
 		"$T/baton.log" | tail -n 1 | awk '{print $NF}'
 }
-# upgrades N: how many upgrades the old master reported as rolled back.
+# usr2: send USR2 to the old master and wait for it to start a new one.
+usr2()
+{
+	local before
+	before=$(count_log "$T/baton.log" "baton\[$BATON_PID\]: upgrade: started new master")
+	kill -USR2 "$BATON_PID"
+	wait_for "a new master" 10 eval "[ \$(count_log $T/baton.log 'baton\[$BATON_PID\]: upgrade: started new master') -gt $before ]"
+}
+# rolled_back: how many upgrades the old master reported as rolled back.
 rolled_back()
 {
 	count_log "$T/baton.log" "baton\[$BATON_PID\]: upgrade: $T/t.pid restored"
@@ -87,7 +95,7 @@ assert_serving "(b) invalid config"
 
 # (c) The new generation never gets ready.
 conf --hang-on-start
-kill -USR2 "$BATON_PID"
+usr2
 new=$(new_master "$BATON_PID")
 wait_for "(c) rollback" 15 eval '[ "$(rolled_back)" = 3 ]'
 grep -qE "baton\[$new\]: generation [0-9]+: rolled back: .*not ready after 3.000 s" \
@@ -96,8 +104,7 @@ assert_serving "(c) never ready"
 
 # (d) WINCH, then HUP to the old master: its workers come back.
 conf ""
-kill -USR2 "$BATON_PID"
-wait_log "$T/baton.log" "baton\[$BATON_PID\]: upgrade: started new master pid" 10
+usr2
 new=$(new_master "$BATON_PID")
 track "$new"
 wait_log "$T/baton.log" "baton\[$new\]: generation [0-9]+: starting -> active" 10
@@ -117,8 +124,7 @@ wait_for "(d) rollback" 30 eval '[ "$(rolled_back)" = 4 ]'
 assert_serving "(d) WINCH then HUP"
 
 # (e) WINCH, then TERM to the new master: the old one serves by itself.
-kill -USR2 "$BATON_PID"
-wait_for "(e) new master" 10 eval '[ "$(new_master $BATON_PID)" != "$new" ]'
+usr2
 new=$(new_master "$BATON_PID")
 track "$new"
 wait_log "$T/baton.log" "baton\[$new\]: generation [0-9]+: starting -> active" 10
@@ -133,8 +139,7 @@ assert_serving "(e) TERM to the new master"
 
 # upgrade_retire_old = yes: the new master QUITs the old one once ready.
 conf "" "upgrade_retire_old = yes"
-kill -USR2 "$BATON_PID"
-wait_for "(f) new master" 10 eval '[ "$(new_master $BATON_PID)" != "$new" ]'
+usr2
 new=$(new_master "$BATON_PID")
 track "$new"
 wait_log "$T/baton.log" "baton\[$new\]: upgrade: ready; upgrade_retire_old: sending QUIT to the old master pid $BATON_PID" 15
