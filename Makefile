@@ -10,7 +10,7 @@ BUILD ?= build
 # The one list of Debian packages the project needs, to build, to test and
 # to run the demo. .ci/run installs through `make deps`, never by itself.
 DEPS_PKGS = build-essential pkg-config libev-dev libinih-dev check mandoc \
-	python3 procps psmisc iproute2 curl \
+	python3 procps psmisc iproute2 curl systemd \
 	cppcheck
 
 CC ?= cc
@@ -41,11 +41,13 @@ BATON_MODULES = log address config listener pidfile signals childenv upgrade \
 BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o
 
 # Unit tests: one Check program per pure module, linking only what it tests.
-UNIT_TESTS = check_address check_config check_childenv check_sdnotify
+UNIT_TESTS = check_address check_config check_childenv check_sdnotify \
+	check_intercept
 check_address_OBJS = address
 check_config_OBJS = config address
 check_childenv_OBJS = childenv config address
 check_sdnotify_OBJS = sdnotify
+check_intercept_OBJS = intercept address log
 
 TOOLS = demoapp loadcheck
 
@@ -81,6 +83,13 @@ $(BUILD)/demoapp: $(BUILD)/tests/tools/demoapp.o
 
 $(BUILD)/loadcheck: $(BUILD)/tests/tools/loadcheck.o
 	$(CC) $(LDFLAGS) -pthread -o $@ $^
+
+# The static Go server of the bind interception tests (golang-go). Not in
+# TOOLS: `make all` must not need Go; the tests build it on first use too.
+$(BUILD)/goserver: tests/tools/goserver/main.go
+	@mkdir -p $(@D)
+	cd tests/tools/goserver && GOCACHE=$(abspath $(BUILD))/gocache \
+		CGO_ENABLED=0 go build -trimpath -o $(abspath $@) main.go
 
 .SECONDEXPANSION:
 $(UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: $(BUILD)/tests/unit/%.o \

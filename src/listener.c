@@ -119,6 +119,7 @@ listener_open(const struct listen_config *lc, char *err, size_t errlen)
 	l->backlog = lc->backlog;
 	l->mode = lc->mode;
 	l->unlink_path = a->ss.ss_family == AF_UNIX;
+	l->own_path = l->unlink_path;
 	return l;
 
 fail_unlink:
@@ -215,6 +216,7 @@ listener_adopt(struct listener **list, int fd, const char *name,
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	struct stat st, other;
 	struct listener *l;
 	int type = 0, acc = 0, v6only = 0;
 	socklen_t olen = sizeof(int);
@@ -231,6 +233,18 @@ listener_adopt(struct listener **list, int fd, const char *name,
 		    "fd %d from %s: not a listening stream socket", fd, origin);
 		return -1;
 	}
+	/* systemd passes a socket twice when both a socket unit and the fd
+	 * store hold it: one copy is enough. */
+	if (fstat(fd, &st) == 0)
+		for (l = *list; l != NULL; l = l->next)
+			if (fstat(l->fd, &other) == 0 &&
+			    other.st_ino == st.st_ino &&
+			    other.st_dev == st.st_dev) {
+				log_debug("fd %d from %s: a copy of fd %d, closed",
+				    fd, origin, l->fd);
+				close(fd);
+				return 0;
+			}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -251,6 +265,7 @@ listener_adopt(struct listener **list, int fd, const char *name,
 	l->backlog = -1; /* unknown: the section's backlog is applied */
 	l->mode = -1;
 	l->unlink_path = own_path && ss.ss_family == AF_UNIX;
+	l->own_path = l->unlink_path;
 	snprintf(l->hint, sizeof(l->hint), "%s", name);
 	l->origin = origin;
 	l->next = *list;

@@ -20,7 +20,8 @@ struct listener {
 	int v6only;	     /* ro: part of the identity for IPv6 */
 	int backlog;	     /* rw: listen() is redone when it changes */
 	int mode;	     /* rw: UNIX sockets only, -1 unset */
-	int unlink_path;     /* ro: we created the UNIX path: remove it */
+	int unlink_path;     /* rw: remove the UNIX path when closing */
+	int own_path;	     /* ro: the path is ours (not systemd's) */
 	int refs;	     /* rw */
 	char hint[65];	     /* ro: adopted: the name it was passed under */
 	const char *origin;  /* ro: adopted: "systemd", "the old master" */

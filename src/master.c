@@ -74,14 +74,26 @@ master_spawn_generation(struct master *m, struct config *cfg,
 	return g;
 }
 
-/* fdstore = yes: systemd keeps every listener across a crash of ours. */
+/*
+ * fdstore = yes: systemd keeps every listener across a crash of ours. Names
+ * the config in force no longer gives to the same socket are removed first,
+ * or systemd would keep a dropped port bound (connections would hang there
+ * instead of being refused).
+ */
 static void
-master_store_fds(struct master *m)
+master_store_fds(struct master *m, const struct config *oldcfg,
+    struct listener **oldset)
 {
 	size_t i;
+	int k;
 
 	if (!m->cfg->fdstore || m->sd.fd == -1)
 		return;
+	for (i = 0; oldcfg != NULL && i < oldcfg->nlisteners; i++) {
+		k = config_listener_index(m->cfg, oldcfg->listeners[i].name);
+		if (k == -1 || m->active[k] != oldset[i])
+			sdnotify_remove_fd(&m->sd, oldcfg->listeners[i].name);
+	}
 	for (i = 0; i < m->cfg->nlisteners; i++)
 		if (sdnotify_store_fd(&m->sd, m->active[i]->fd,
 			m->cfg->listeners[i].name) == -1)
@@ -195,7 +207,7 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	if (listener_acquire(&m->listeners, cfg, &m->active, err, errlen) ==
 	    -1)
 		return -1; /* cannot fail: every address is open already */
-	master_store_fds(m);
+	master_store_fds(m, NULL, NULL);
 	log_info("master pid %d: started with %s", (int)getpid(), path);
 	/*
 	 * A first generation that fails at once has already shut the master
@@ -310,8 +322,10 @@ master_reload(struct master *m)
 	    (cfg->pidfile && strcmp(cfg->pidfile, m->cfg->pidfile) != 0))
 		log_warnx("reload: pidfile: a new path takes effect only at "
 			  "the next start or upgrade");
-	if (master_spawn_generation(m, cfg, ls) == NULL)
+	if (master_spawn_generation(m, cfg, ls) == NULL) {
 		config_free(cfg);
+		master_status(m, "reload failed: cannot start a generation");
+	}
 }
 
 void
@@ -358,18 +372,21 @@ master_generation_ready(struct master *m, struct generation *g)
 	first = !m->started;
 	m->started = 1;
 	/* The new config is in force: its listeners are the kept set. */
-	if (listener_acquire(&m->listeners, g->cfg, &ls, err, sizeof(err)) ==
-	    0) {
-		listener_release(&m->listeners, m->active, oldcfg->nlisteners);
+	if (g->cfg != oldcfg &&
+	    listener_acquire(&m->listeners, g->cfg, &ls, err, sizeof(err)) ==
+		0) {
+		struct listener **oldset = m->active;
+
 		m->active = ls;
 		m->cfg = g->cfg;
+		master_store_fds(m, oldcfg, oldset);
+		listener_release(&m->listeners, oldset, oldcfg->nlisteners);
 		if (strcmp(oldcfg->log, g->cfg->log) != 0 &&
 		    log_open(g->cfg->log) == -1)
 			log_warn("log: cannot open %s, keeping the old log",
 			    g->cfg->log);
 		master_config_gc(m, oldcfg);
 	}
-	master_store_fds(m);
 	if (old != NULL) {
 		log_info("generation %u: ready, retiring generation %u", g->id,
 		    old->id);
@@ -476,7 +493,13 @@ master_shutdown(struct master *m, int fast)
 	m->state = MASTER_STOPPING;
 	log_info("shutdown: %s, retiring every generation",
 	    fast ? "fast" : "graceful");
-	if (master_speaks(m))
+	if (m->started && upgrade_old_master_alive(m)) {
+		/* A rollback: the old master is the service again. */
+		sdnotify_send(&m->sd, "MAINPID=%d\nSTATUS=upgrade rolled back "
+				      "to master pid %d",
+		    (int)m->old_master, (int)m->old_master);
+		sdnotify_close(&m->sd);
+	} else if (master_speaks(m))
 		sdnotify_send(&m->sd, "STOPPING=1\nSTATUS=shutting down");
 	m->current = NULL;
 	m->next = NULL;

@@ -270,7 +270,7 @@ upgrade_exited(struct master *m, int status)
 			log_info("upgrade: %s restored", m->cfg->pidfile);
 	}
 	for (l = m->listeners; l != NULL; l = l->next)
-		l->unlink_path = l->addr.ss.ss_family == AF_UNIX;
+		l->unlink_path = l->own_path;
 	/* systemd may have followed the new master: we are main again. */
 	sdnotify_send(&m->sd, "MAINPID=%d\nREADY=1\nSTATUS=upgrade rolled "
 			      "back: new master %s",
