@@ -7,21 +7,6 @@
 
 # --- local helpers (not in lib.sh) -----------------------------------------
 
-# env_of PID NAME: NAME's value in /proc/PID/environ; 1 when unset.
-env_of()
-{
-	local -a env
-	local e
-	mapfile -d '' env 2>/dev/null <"/proc/$1/environ" || return 2
-	for e in "${env[@]}"; do
-		if [ "${e%%=*}" = "$2" ]; then
-			echo "${e#*=}"
-			return 0
-		fi
-	done
-	return 1
-}
-
 # ready_pid GEN INDEX: the last pid logged ready for that worker slot.
 ready_pid()
 {
@@ -65,12 +50,12 @@ kill_and_respawn()
 	esac
 	[ "$MS" -ge $((delay * 1000 - 100)) ] ||
 		fail "slot $i respawned after $MS ms, before its $delay s delay"
-	[ "$(env_of "$NEW" BATON_WORKER)" = "$i" ] ||
-		fail "respawned pid $NEW has BATON_WORKER=$(env_of "$NEW" BATON_WORKER), not $i"
-	[ "$(env_of "$NEW" BATON_GENERATION)" = 1 ] ||
-		fail "respawned pid $NEW has BATON_GENERATION=$(env_of "$NEW" BATON_GENERATION)"
-	[ "$(env_of "$NEW" LISTEN_PID)" = "$NEW" ] ||
-		fail "respawned pid $NEW has LISTEN_PID=$(env_of "$NEW" LISTEN_PID)"
+	[ "$(proc_env "$NEW" BATON_WORKER)" = "$i" ] ||
+		fail "respawned pid $NEW has BATON_WORKER=$(proc_env "$NEW" BATON_WORKER), not $i"
+	[ "$(proc_env "$NEW" BATON_GENERATION)" = 1 ] ||
+		fail "respawned pid $NEW has BATON_GENERATION=$(proc_env "$NEW" BATON_GENERATION)"
+	[ "$(proc_env "$NEW" LISTEN_PID)" = "$NEW" ] ||
+		fail "respawned pid $NEW has LISTEN_PID=$(proc_env "$NEW" LISTEN_PID)"
 	[ "$(proc_ppid "$NEW")" = "$BATON_PID" ] || fail "respawned pid $NEW is not the master's child"
 }
 

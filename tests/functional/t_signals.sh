@@ -7,21 +7,6 @@
 
 # --- local helpers (not in lib.sh) -----------------------------------------
 
-# env_of PID NAME: NAME's value in /proc/PID/environ; 1 when unset.
-env_of()
-{
-	local -a env
-	local e
-	mapfile -d '' env 2>/dev/null <"/proc/$1/environ" || return 2
-	for e in "${env[@]}"; do
-		if [ "${e%%=*}" = "$2" ]; then
-			echo "${e#*=}"
-			return 0
-		fi
-	done
-	return 1
-}
-
 # nkids: how many children the master has.
 nkids()
 {
@@ -114,7 +99,7 @@ scale TTIN "scale: generation 2 now has 3 workers$"
 wait_log "$T/baton.log" "generation 2 worker 2 pid [0-9]+: starting -> ready" 10
 wait_kids 3
 w2=$(sed -nE 's/.*generation 2 worker 2 pid ([0-9]+): starting -> ready.*/\1/p' "$T/baton.log" | tail -n 1)
-[ "$(env_of "$w2" BATON_WORKER)" = 2 ] || fail "the TTIN worker has BATON_WORKER=$(env_of "$w2" BATON_WORKER)"
+[ "$(proc_env "$w2" BATON_WORKER)" = 2 ] || fail "the TTIN worker has BATON_WORKER=$(proc_env "$w2" BATON_WORKER)"
 [ "$(count_log "$T/baton.log" "generation 3")" = 0 ] || fail "TTIN started a generation"
 note "TTIN: 3 workers (the new one, pid $w2, is worker 2)"
 
@@ -124,7 +109,7 @@ wait_kids 2
 scale TTOU "scale: generation 2 now has 1 worker$"
 wait_kids 1
 w0=$(worker_pids "$BATON_PID")
-[ "$(env_of "$w0" BATON_WORKER)" = 0 ] || fail "TTOU kept worker $(env_of "$w0" BATON_WORKER), not 0"
+[ "$(proc_env "$w0" BATON_WORKER)" = 0 ] || fail "TTOU kept worker $(proc_env "$w0" BATON_WORKER), not 0"
 scale TTOU "scale: generation 2 now has 1 worker$"
 sleep 0.5
 [ "$(worker_pids "$BATON_PID")" = "$w0" ] || fail "TTOU at 1 worker changed the workers: $(worker_pids "$BATON_PID")"

@@ -9,21 +9,6 @@
 
 # --- local helpers (not in lib.sh) -----------------------------------------
 
-# env_of PID NAME: print NAME's value in /proc/PID/environ; 1 when unset.
-env_of()
-{
-	local -a env
-	local e
-	mapfile -d '' env 2>/dev/null <"/proc/$1/environ" || return 2
-	for e in "${env[@]}"; do
-		if [ "${e%%=*}" = "$2" ]; then
-			echo "${e#*=}"
-			return 0
-		fi
-	done
-	return 1
-}
-
 # env_count PID NAME: how many entries of /proc/PID/environ set NAME.
 env_count()
 {
@@ -239,7 +224,7 @@ for i in 0 1; do
 		"PATH=$PATH"
 	)
 	for kv in "${want[@]}"; do
-		got=$(env_of "$pid" "${kv%%=*}") ||
+		got=$(proc_env "$pid" "${kv%%=*}") ||
 			fail "worker $i: ${kv%%=*} is not set"
 		[ "${kv%%=*}=$got" = "$kv" ] ||
 			fail "worker $i: ${kv%%=*}=$got, expected $kv"
@@ -249,16 +234,16 @@ for i in 0 1; do
 	# BATON_* of the master's environment is dropped; other variables,
 	# lib.sh's FT_TEST_TAG among them, pass (its orphan scan needs it).
 	for name in NOTIFY_SOCKET EINHORN_FD_7 BATON_OTHER; do
-		if got=$(env_of "$pid" $name); then
+		if got=$(proc_env "$pid" $name); then
 			fail "worker $i has $name=$got (from the master's environment)"
 		fi
 	done
-	[ "$(env_of "$pid" FT_TEST_TAG)" = "$FT_TEST_TAG" ] ||
+	[ "$(proc_env "$pid" FT_TEST_TAG)" = "$FT_TEST_TAG" ] ||
 		fail "worker $i lacks the master's FT_TEST_TAG"
 	note "worker $i pid $pid: fds $fds, fd3 $fd3, fd4 $fd4," \
 	    "SigBlk=$blk SigIgn=$ign, pgid $pid," \
-	    "LISTEN_FDNAMES=$(env_of "$pid" LISTEN_FDNAMES)" \
-	    "SERVER_STARTER_PORT=$(env_of "$pid" SERVER_STARTER_PORT)"
+	    "LISTEN_FDNAMES=$(proc_env "$pid" LISTEN_FDNAMES)" \
+	    "SERVER_STARTER_PORT=$(proc_env "$pid" SERVER_STARTER_PORT)"
 done
 # Both workers share the one socket: a connection is accepted (queued) on it.
 python3 - "$port" <<'EOF' || fail "cannot connect to the shared port"
@@ -306,7 +291,7 @@ for i in 0 1; do
 	before=$(cat "$T/fds.$pid")
 	[ "$before" = "0 1 2 3 4" ] ||
 		fail "notify: worker $i was exec'd with fds '$before'"
-	ns=$(env_of "$pid" NOTIFY_SOCKET) || fail "notify: worker $i has no NOTIFY_SOCKET"
+	ns=$(proc_env "$pid" NOTIFY_SOCKET) || fail "notify: worker $i has no NOTIFY_SOCKET"
 	case $ns in
 	@baton/*) ;;
 	*) fail "notify: worker $i NOTIFY_SOCKET=$ns, not baton's" ;;
@@ -359,7 +344,7 @@ wait_for "the wrapper to write its argv" 5 test -s "$T/argv.$pid"
 got=$(cat "$T/argv.$pid")
 want_argv="3|127.0.0.1:$port|--listen=fd://4/x3|$sock|bar|\"quoted \$HOME {fd:http}\""
 [ "$got" = "$want_argv" ] || fail "placeholders: argv '$got', expected '$want_argv'"
-[ "$(env_of "$pid" FOO)" = bar ] || fail "env.FOO: FOO=$(env_of "$pid" FOO)"
+[ "$(proc_env "$pid" FOO)" = bar ] || fail "env.FOO: FOO=$(proc_env "$pid" FOO)"
 [ "$(env_count "$pid" FOO)" = 1 ] ||
 	fail "env.FOO: FOO set $(env_count "$pid" FOO) times"
 [ "$(fd_numbers "$pid")" = "0 1 2 3 4" ] ||
