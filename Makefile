@@ -11,6 +11,7 @@ BUILD ?= build
 # to run the demo. .ci/run installs through `make deps`, never by itself.
 DEPS_PKGS = build-essential pkg-config libev-dev libinih-dev check mandoc \
 	python3 procps psmisc iproute2 curl systemd \
+	golang-go gunicorn \
 	cppcheck
 
 CC ?= cc

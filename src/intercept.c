@@ -22,6 +22,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,11 +44,13 @@
 #include "readiness.h"
 #include "worker.h"
 
+extern char **environ;
+
 #if defined(__x86_64__)
-#define INTERCEPT_ARCH	    AUDIT_ARCH_X86_64
+#define INTERCEPT_ARCH      AUDIT_ARCH_X86_64
 #define INTERCEPT_ARCH_NAME "x86_64"
 #elif defined(__aarch64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define INTERCEPT_ARCH	    AUDIT_ARCH_AARCH64
+#define INTERCEPT_ARCH      AUDIT_ARCH_AARCH64
 #define INTERCEPT_ARCH_NAME "aarch64"
 #endif
 
@@ -103,7 +106,7 @@ enum {
 	FI_NOTIFY,
 	FI_LEN
 };
-#define FI_TO(from, to) ((to) - (from) - 1)
+#define FI_TO(from, to) ((to) - (from)-1)
 
 /*
  * shutdown(SHUT_WR) is let through without a round trip: it is what servers
@@ -113,6 +116,8 @@ enum {
  * system call of another ABI (i386 on x86_64, arm on aarch64) has other
  * numbers and a socketcall(): it goes to the master, which refuses it.
  */
+/* clang-format off: one instruction per entry reads better. */
+// clang-format off
 static const struct sock_filter intercept_filter[FI_LEN] = {
 	[FI_LD_ARCH] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 	    offsetof(struct seccomp_data, arch)),
@@ -140,13 +145,14 @@ static const struct sock_filter intercept_filter[FI_LEN] = {
 	[FI_ALLOW_HOW] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	[FI_NOTIFY] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 };
+// clang-format on
 #endif /* INTERCEPT_ARCH */
 
 /* ---- pure helpers ---- */
 
 int
-intercept_match(struct listener *const *ls, size_t n, const void *sa,
-    size_t len)
+intercept_match(
+    struct listener *const *ls, size_t n, const void *sa, size_t len)
 {
 	struct sockaddr_storage ss;
 	struct address a;
@@ -157,8 +163,12 @@ intercept_match(struct listener *const *ls, size_t n, const void *sa,
 	/* Copied: the caller's bytes need not be aligned for sockaddr. */
 	memset(&ss, 0, sizeof(ss));
 	memcpy(&ss, sa, len);
-	if (address_from_sockaddr((struct sockaddr *)&ss, (socklen_t)len,
-		&a) == -1)
+	/* The kernel also takes RFC 2133's IPv6 sockaddr, without scope id. */
+	if (ss.ss_family == AF_INET6 && len >= 24 &&
+	    len < sizeof(struct sockaddr_in6))
+		len = sizeof(struct sockaddr_in6);
+	if (address_from_sockaddr((struct sockaddr *)&ss, (socklen_t)len, &a) ==
+	    -1)
 		return -1;
 	if (a.ss.ss_family != AF_UNIX && address_port(&a) == 0)
 		return -1;
@@ -218,7 +228,6 @@ intercept_status_tgid(const char *text)
 static int
 intercept_env_set(const char *name)
 {
-	extern char **environ;
 	size_t len = strlen(name);
 	char **e;
 
@@ -233,8 +242,8 @@ intercept_env_set(const char *name)
 static int
 intercept_filter_install(void)
 {
-	struct sock_fprog prog = { FI_LEN,
-		(struct sock_filter *)intercept_filter };
+	struct sock_fprog prog = {
+	    FI_LEN, (struct sock_filter *)intercept_filter};
 	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
 	int fd, nnp = 0;
 
@@ -247,8 +256,8 @@ intercept_filter_install(void)
 	if (!intercept_env_set(INTERCEPT_ENV_NO_KILLABLE))
 		flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 	for (;;) {
-		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags,
-		    &prog);
+		fd = (int)syscall(
+		    SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 		if (fd >= 0)
 			return fd;
 		if (errno == EACCES && !nnp) {
@@ -257,7 +266,7 @@ intercept_filter_install(void)
 				return -1;
 			nnp = 1;
 		} else if (errno == EINVAL &&
-		    (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)) {
+		           (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)) {
 			flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 		} else {
 			return -1;
@@ -275,7 +284,7 @@ intercept_send_fd(int sock, int fd)
 		char buf[CMSG_SPACE(sizeof(int))];
 	} control;
 	char byte = 'f';
-	struct iovec iov = { &byte, 1 };
+	struct iovec iov = {&byte, 1};
 	struct msghdr msg;
 	struct cmsghdr *c;
 	ssize_t n;
@@ -329,7 +338,7 @@ intercept_recv_fd(int sock, void *buf, size_t len, ssize_t *n)
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * 4)];
 	} control;
-	struct iovec iov = { buf, len };
+	struct iovec iov = {buf, len};
 	struct msghdr msg;
 	struct cmsghdr *c;
 	int fds[4], fd = -1;
@@ -341,7 +350,7 @@ intercept_recv_fd(int sock, void *buf, size_t len, ssize_t *n)
 	msg.msg_control = control.buf;
 	msg.msg_controllen = sizeof(control.buf);
 	while ((*n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) == -1 &&
-	    errno == EINTR)
+	       errno == EINTR)
 		;
 	if (*n == -1)
 		return -1;
@@ -365,7 +374,7 @@ intercept_recv_fd(int sock, void *buf, size_t len, ssize_t *n)
 int
 intercept_receive(int sock)
 {
-	char byte;
+	char byte = 0;
 	ssize_t n;
 	int fd;
 
@@ -407,8 +416,8 @@ intercept_guard_init(void)
 static int
 intercept_guarded_ioctl(int fd, unsigned long req, void *arg)
 {
-	struct itimerval on = { { 0, 0 }, { 0, INTERCEPT_GUARD_US } };
-	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct itimerval on = {{0, 0}, {0, INTERCEPT_GUARD_US}};
+	struct itimerval off = {{0, 0}, {0, 0}};
 	int rc, saved;
 
 	(void)setitimer(ITIMER_REAL, &on, NULL);
@@ -437,8 +446,7 @@ intercept_listener_name(const struct worker *w, int i)
 }
 
 static int
-intercept_respond(struct worker *w, __u64 id, int error, __s64 val,
-    __u32 flags)
+intercept_respond(struct worker *w, __u64 id, int error, __s64 val, __u32 flags)
 {
 	union {
 		struct seccomp_notif_resp r;
@@ -455,7 +463,7 @@ intercept_respond(struct worker *w, __u64 id, int error, __s64 val,
 	/* ENOENT: the caller was killed or interrupted; it will retry. */
 	if (errno != ENOENT)
 		log_warn("generation %u worker %d pid %d: seccomp notification "
-			 "reply",
+		         "reply",
 		    w->gen->id, w->index, (int)w->pid);
 	return -1;
 }
@@ -464,12 +472,14 @@ intercept_respond(struct worker *w, __u64 id, int error, __s64 val,
 static void
 intercept_continue(struct intercept_call *c)
 {
-	(void)intercept_respond(c->w, c->req->id, 0, 0,
-	    SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	(void)intercept_respond(
+	    c->w, c->req->id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
-/* Still the same pending call? Anything read about the caller is only
- * trustworthy if so: its tid could otherwise be someone else's by now. */
+/*
+ * Still the same pending call? Anything read about the caller is only
+ * trustworthy if so: its tid could otherwise be someone else's by now.
+ */
 static int
 intercept_valid(struct intercept_call *c)
 {
@@ -479,7 +489,7 @@ intercept_valid(struct intercept_call *c)
 		return 1;
 	c->w->icpt.withdrawn++;
 	log_debug("generation %u worker %d pid %d: notification from tid %d "
-		  "withdrawn before it was answered: the call restarts",
+	          "withdrawn before it was answered: the call restarts",
 	    c->w->gen->id, c->w->index, (int)c->w->pid, (int)c->tid);
 	return 0;
 }
@@ -555,15 +565,15 @@ intercept_peek(struct intercept_call *c, int want_flags)
 	if (c->dupfd == -1) {
 		if (errno != EBADF)
 			log_debug("generation %u worker %d: pidfd_getfd %d/%d: "
-				  "%s",
-			    c->w->gen->id, c->w->index, (int)c->tid,
-			    c->callfd, strerror(errno));
+			          "%s",
+			    c->w->gen->id, c->w->index, (int)c->tid, c->callfd,
+			    strerror(errno));
 		return -1;
 	}
 	if (!want_flags)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)c->tid,
-	    c->callfd);
+	snprintf(
+	    path, sizeof(path), "/proc/%d/fdinfo/%d", (int)c->tid, c->callfd);
 	if (intercept_read_proc(path, buf, sizeof(buf)) == -1 ||
 	    intercept_fdinfo_flags(buf, &c->fdflags) == -1)
 		return -1;
@@ -590,7 +600,7 @@ intercept_which(const struct worker *w, int fd)
 static int
 intercept_compatible(int fd, const struct listener *l)
 {
-	static const int opts[] = { SO_DOMAIN, SO_TYPE, SO_PROTOCOL };
+	static const int opts[] = {SO_DOMAIN, SO_TYPE, SO_PROTOCOL};
 	int a, b;
 	socklen_t la, lb;
 	size_t k;
@@ -643,14 +653,15 @@ intercept_set_nonblock(struct worker *w, int i, int want)
 				    !!(o->icpt.nonblock & (1ULL << j)) == want)
 					continue;
 				log_warnx("generation %u worker %d pid %d: "
-					  "[listen %s]: wants the socket %s, "
-					  "generation %u worker %d wanted it "
-					  "%s: O_NONBLOCK is shared by every "
-					  "worker, it is now %s",
+				          "[listen %s]: wants the socket %s, "
+				          "generation %u worker %d wanted it "
+				          "%s: O_NONBLOCK is shared by every "
+				          "worker, it is now %s",
 				    w->gen->id, w->index, (int)w->pid,
 				    intercept_listener_name(w, i),
 				    want ? "non-blocking" : "blocking", g->id,
-				    o->index, want ? "blocking" : "non-blocking",
+				    o->index,
+				    want ? "blocking" : "non-blocking",
 				    want ? "non-blocking" : "blocking");
 				w->icpt.nonblock_logged = 1;
 				return;
@@ -697,23 +708,24 @@ intercept_bind(struct intercept_call *c)
 		/* EFAULT is the caller's to get from the kernel itself. */
 		if (errno != EFAULT && errno != ESRCH)
 			log_debug("generation %u worker %d: process_vm_readv "
-				  "%d: %s",
-			    w->gen->id, w->index, (int)c->tid,
-			    strerror(errno));
+			          "%d: %s",
+			    w->gen->id, w->index, (int)c->tid, strerror(errno));
 		intercept_continue(c);
 		return;
 	}
+	/*
+	 * Not ours (port 0, another address): a stale id only makes CONTINUE
+	 * fail, so this path skips the NOTIF_ID_VALID round trip.
+	 */
 	i = intercept_match(w->gen->listeners, w->gen->nlisteners, sa, len);
 	if (i == -1) {
-		if (intercept_valid(c))
-			intercept_continue(c);
+		intercept_continue(c);
 		return;
 	}
 	l = w->gen->listeners[i];
 	if (intercept_peek(c, 1) == -1 || !intercept_compatible(c->dupfd, l)) {
 		/* A UDP bind, say: the kernel will refuse it or not. */
-		if (intercept_valid(c))
-			intercept_continue(c);
+		intercept_continue(c);
 		return;
 	}
 	if (!intercept_valid(c))
@@ -722,7 +734,7 @@ intercept_bind(struct intercept_call *c)
 	if (intercept_which(w, c->dupfd) == i) {
 		/* Restarted after we installed it: nothing left to do. */
 		log_debug("generation %u worker %d pid %d: bind(fd %d) again "
-			  "on the installed [listen %s]: answered again",
+		          "on the installed [listen %s]: answered again",
 		    w->gen->id, w->index, (int)w->pid, c->callfd,
 		    intercept_listener_name(w, i));
 	} else {
@@ -735,8 +747,8 @@ intercept_bind(struct intercept_call *c)
 		addfd.newfd_flags = (c->fdflags & O_CLOEXEC) ? O_CLOEXEC : 0;
 		/* EINTR: our guard; the caller may be slow to run, not gone. */
 		for (tries = 0; tries < 3; tries++) {
-			rc = intercept_guarded_ioctl(w->icpt.fd,
-			    SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+			rc = intercept_guarded_ioctl(
+			    w->icpt.fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
 			if (rc == 0 || errno != EINTR || !intercept_valid(c))
 				break;
 		}
@@ -746,7 +758,7 @@ intercept_bind(struct intercept_call *c)
 				return;
 			}
 			log_warn("generation %u worker %d pid %d: bind(fd %d, "
-				 "%s): installing [listen %s]",
+			         "%s): installing [listen %s]",
 			    w->gen->id, w->index, (int)w->pid, c->callfd,
 			    l->addr.text, intercept_listener_name(w, i));
 			/* The kernel's bind() fails, visibly, as without us. */
@@ -767,7 +779,7 @@ intercept_bind(struct intercept_call *c)
 	if ((tgid = intercept_tgid(c->tid)) != -1 && tgid != w->pid)
 		snprintf(by, sizeof(by), " (by pid %d)", (int)tgid);
 	log_info("generation %u worker %d pid %d: bind(fd %d, %s) "
-		 "intercepted: installed [listen %s]%s",
+	         "intercepted: installed [listen %s]%s",
 	    w->gen->id, w->index, (int)w->pid, c->callfd, l->addr.text,
 	    intercept_listener_name(w, i), by);
 }
@@ -781,8 +793,7 @@ intercept_on_socket(struct intercept_call *c, int is_listen)
 
 	if (intercept_peek(c, 0) == -1 ||
 	    (i = intercept_which(w, c->dupfd)) == -1) {
-		if (intercept_valid(c))
-			intercept_continue(c);
+		intercept_continue(c);
 		return;
 	}
 	if (!intercept_valid(c))
@@ -800,8 +811,8 @@ intercept_on_socket(struct intercept_call *c, int is_listen)
 	} else if (!w->icpt.shutdown_logged) {
 		w->icpt.shutdown_logged = 1;
 		log_info("generation %u worker %d pid %d: shutdown(fd %d) on "
-			 "[listen %s] answered without touching the shared "
-			 "socket",
+		         "[listen %s] answered without touching the shared "
+		         "socket",
 		    w->gen->id, w->index, (int)w->pid, c->callfd,
 		    intercept_listener_name(w, i));
 	}
@@ -816,9 +827,9 @@ intercept_foreign(struct intercept_call *c)
 	if (!w->icpt.foreign_logged) {
 		w->icpt.foreign_logged = 1;
 		log_warnx("generation %u worker %d pid %d: thread %d made a "
-			  "system call of another ABI (audit arch 0x%x, "
-			  "number %d): intercept_bind only supports %s "
-			  "programs; killing it",
+		          "system call of another ABI (audit arch 0x%x, "
+		          "number %d): intercept_bind only supports %s "
+		          "programs; killing it",
 		    w->gen->id, w->index, (int)w->pid, (int)c->tid,
 		    (unsigned)c->req->data.arch, c->req->data.nr,
 		    INTERCEPT_ARCH_NAME);
@@ -831,8 +842,8 @@ intercept_foreign(struct intercept_call *c)
 static void
 intercept_dispatch(struct worker *w, const struct seccomp_notif *req)
 {
-	struct intercept_call c = { w, req, (pid_t)req->pid,
-		(int)(uint32_t)req->data.args[0], -1, -1 };
+	struct intercept_call c = {
+	    w, req, (pid_t)req->pid, (int)(uint32_t)req->data.args[0], -1, -1};
 	unsigned nr = (unsigned)req->data.nr;
 
 	if (req->data.arch != INTERCEPT_ARCH) {
@@ -874,21 +885,28 @@ intercept_recv_one(struct worker *w)
 
 	/* The kernel insists on a zeroed buffer. */
 	memset(&req, 0, sizeof(req));
-	if (intercept_guarded_ioctl(w->icpt.fd, SECCOMP_IOCTL_NOTIF_RECV,
-		&req) == -1) {
+	if (intercept_guarded_ioctl(
+	        w->icpt.fd, SECCOMP_IOCTL_NOTIF_RECV, &req) == -1) {
 		if (errno == ENOENT) {
 			/* Withdrawn between poll() and here. */
 			w->icpt.withdrawn++;
 			return 0;
 		}
-		if (errno == EINTR)
+		if (errno == EINTR) {
 			log_debug("generation %u worker %d pid %d: nothing to "
-				  "receive after all (notification withdrawn)",
+			          "receive after all (notification withdrawn)",
 			    w->gen->id, w->index, (int)w->pid);
-		else
-			log_warn("generation %u worker %d pid %d: receiving a "
-				 "seccomp notification",
-			    w->gen->id, w->index, (int)w->pid);
+			return -1;
+		}
+		/*
+		 * Would fail again at every wakeup of a level-triggered
+		 * watcher. Closing the notifier fails the worker's pending
+		 * and future calls with ENOSYS: visible, not a hang.
+		 */
+		log_warn("generation %u worker %d pid %d: receiving a seccomp "
+		         "notification; no more bind interception for it",
+		    w->gen->id, w->index, (int)w->pid);
+		intercept_stop(w);
 		return -1;
 	}
 #ifdef INTERCEPT_ARCH
@@ -909,7 +927,7 @@ intercept_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 		p.fd = w->icpt.fd;
 		p.events = POLLIN;
 		p.revents = 0;
-		/* RECV blocks when nothing is pending: look first, every time. */
+		/* RECV blocks when nothing is pending: always look first. */
 		if (poll(&p, 1, 0) != 1)
 			return;
 		if (p.revents & POLLIN) {
@@ -918,7 +936,7 @@ intercept_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 			continue;
 		}
 		if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			/* No process left under the filter: the exit follows. */
+			/* No process is left under the filter: exit follows. */
 			ev_io_stop(loop, io);
 		}
 		return;
@@ -949,7 +967,7 @@ intercept_stop(struct worker *w)
 	w->icpt.fd = -1;
 	if (w->icpt.withdrawn > 0)
 		log_debug("generation %u worker %d pid %d: %u notifications "
-			  "were withdrawn by signals and restarted",
+		          "were withdrawn by signals and restarted",
 		    w->gen->id, w->index, (int)w->pid, w->icpt.withdrawn);
 }
 
@@ -960,15 +978,16 @@ intercept_stop(struct worker *w)
 static int intercept_probe_word = 0x62746e;
 
 static int
-intercept_probe_fail(char *err, size_t errlen, const char *feature,
-    const char *version)
+intercept_probe_fail(
+    char *err, size_t errlen, const char *feature, const char *version)
 {
 	struct utsname u;
 
 	if (uname(&u) == -1)
 		snprintf(u.release, sizeof(u.release), "unknown");
-	snprintf(err, errlen, "this kernel lacks %s (needs Linux %s; this is %s)",
-	    feature, version, u.release);
+	snprintf(err, errlen,
+	    "this kernel lacks %s (needs Linux %s; this is %s)", feature,
+	    version, u.release);
 	return -1;
 }
 
@@ -988,10 +1007,9 @@ intercept_probe_master(pid_t child, int nfd, char *err, size_t errlen)
 	resp.r.id = 1;
 	resp.r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	/* ENOENT: the flag is known, notification 1 is not. */
-	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0 ||
-	    errno != ENOENT)
-		return intercept_probe_fail(err, errlen,
-		    "SECCOMP_USER_NOTIF_FLAG_CONTINUE", "5.5");
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0 || errno != ENOENT)
+		return intercept_probe_fail(
+		    err, errlen, "SECCOMP_USER_NOTIF_FLAG_CONTINUE", "5.5");
 	memset(&addfd, 0, sizeof(addfd));
 	addfd.id = 1;
 	addfd.flags = SECCOMP_ADDFD_FLAG_SETFD;
@@ -1008,7 +1026,7 @@ intercept_probe_master(pid_t child, int nfd, char *err, size_t errlen)
 	remote.iov_base = &intercept_probe_word;
 	remote.iov_len = sizeof(word);
 	if (process_vm_readv(child, &local, 1, &remote, 1, 0) !=
-		(ssize_t)sizeof(word) ||
+	        (ssize_t)sizeof(word) ||
 	    word != intercept_probe_word) {
 		snprintf(err, errlen,
 		    "cannot read a worker's memory (process_vm_readv: %s): "
@@ -1023,8 +1041,8 @@ intercept_probe_master(pid_t child, int nfd, char *err, size_t errlen)
 	close(pidfd);
 	if (fd == -1) {
 		if (errno == ENOSYS)
-			return intercept_probe_fail(err, errlen, "pidfd_getfd",
-			    "5.6");
+			return intercept_probe_fail(
+			    err, errlen, "pidfd_getfd", "5.6");
 		snprintf(err, errlen,
 		    "cannot take a worker's descriptor (pidfd_getfd: %s): "
 		    "ptrace is restricted (kernel.yama.ptrace_scope, a "
@@ -1067,8 +1085,8 @@ intercept_supported(char *err, size_t errlen)
 		    "5.0");
 	}
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == -1)
-		return intercept_probe_fail(err, errlen,
-		    "SECCOMP_GET_NOTIF_SIZES", "5.0");
+		return intercept_probe_fail(
+		    err, errlen, "SECCOMP_GET_NOTIF_SIZES", "5.0");
 	if (sizes.seccomp_notif > INTERCEPT_NOTIF_BUF ||
 	    sizes.seccomp_notif_resp > INTERCEPT_NOTIF_BUF) {
 		snprintf(err, errlen,
@@ -1118,9 +1136,9 @@ intercept_supported(char *err, size_t errlen)
 		if (e == EBUSY)
 			snprintf(err, errlen,
 			    "cannot install the seccomp filter: this process "
-			    "already runs under a seccomp notifier (a sandbox "
-			    "or container runtime's), and there can be only "
-			    "one");
+			    "already runs under a seccomp notifier (baton's "
+			    "own, a sandbox's or a container runtime's), and "
+			    "a process can have only one");
 		else
 			snprintf(err, errlen,
 			    "cannot install the seccomp filter: %s",

@@ -20,15 +20,15 @@ struct worker;
  * CONFIG_LISTENERS_MAX).
  */
 struct intercept {
-	int fd;		       /* seccomp notify fd, -1 when not used */
-	ev_io io;	       /* readable: a notification is pending */
-	uint64_t bound;	       /* bit i: listener i installed by bind() */
-	uint64_t listened;     /* bit i: listen() called on it after */
-	uint64_t nonblock;     /* bit i: the caller wanted O_NONBLOCK */
-	int nonblock_logged;   /* the O_NONBLOCK disagreement was logged */
-	int shutdown_logged;   /* an ignored shutdown() was logged */
-	int foreign_logged;    /* a foreign-ABI system call was logged */
-	unsigned withdrawn;    /* notifications a signal took back (restarts) */
+	int fd;              /* seccomp notify fd, -1 when not used */
+	ev_io io;            /* readable: a notification is pending */
+	uint64_t bound;      /* bit i: listener i installed by bind() */
+	uint64_t listened;   /* bit i: listen() called on it after */
+	uint64_t nonblock;   /* bit i: the caller wanted O_NONBLOCK */
+	int nonblock_logged; /* the O_NONBLOCK disagreement was logged */
+	int shutdown_logged; /* an ignored shutdown() was logged */
+	int foreign_logged;  /* a foreign-ABI system call was logged */
+	unsigned withdrawn;  /* notifications a signal took back (restarts) */
 };
 
 /*
@@ -75,8 +75,8 @@ void intercept_stop(struct worker *w);
  * asks for (same family, address and port, or path), or -1. Port 0,
  * abstract and unnamed UNIX addresses never match.
  */
-int intercept_match(struct listener *const *ls, size_t n, const void *sa,
-    size_t len);
+int intercept_match(
+    struct listener *const *ls, size_t n, const void *sa, size_t len);
 
 /*
  * The "flags:" line of a /proc/PID/fdinfo/FD text (octal; O_CLOEXEC there

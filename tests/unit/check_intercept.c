@@ -78,8 +78,8 @@ sin_of(const char *ip, int port)
 
 START_TEST(test_match_inet)
 {
-	struct listener *ls[3] = { mk_listener("127.0.0.1:8080"),
-		mk_listener("[::]:8080"), mk_listener("0.0.0.0:9090") };
+	struct listener *ls[3] = {mk_listener("127.0.0.1:8080"),
+	    mk_listener("[::]:8080"), mk_listener("0.0.0.0:9090")};
 	struct sockaddr_in sin = sin_of("127.0.0.1", 8080);
 	struct sockaddr_in6 sin6;
 	unsigned char odd[sizeof(sin) + 1];
@@ -107,6 +107,9 @@ START_TEST(test_match_inet)
 	sin6.sin6_port = htons(8080);
 	sin6.sin6_addr = in6addr_any;
 	ck_assert_int_eq(intercept_match(ls, 3, &sin6, sizeof(sin6)), 1);
+	/* RFC 2133's 24 bytes, without sin6_scope_id: the kernel takes it. */
+	ck_assert_int_eq(intercept_match(ls, 3, &sin6, 24), 1);
+	ck_assert_int_eq(intercept_match(ls, 3, &sin6, 23), -1);
 	sin6.sin6_addr = in6addr_loopback;
 	ck_assert_int_eq(intercept_match(ls, 3, &sin6, sizeof(sin6)), -1);
 	/* Short, empty or oversized: never a match, never a crash. */
@@ -114,8 +117,8 @@ START_TEST(test_match_inet)
 	ck_assert_int_eq(intercept_match(ls, 3, &sin, sizeof(sin) - 1), -1);
 	ck_assert_int_eq(intercept_match(ls, 3, &sin, 0), -1);
 	ck_assert_int_eq(intercept_match(ls, 3, &sin, 1), -1);
-	ck_assert_int_eq(intercept_match(ls, 3, &sin,
-			     sizeof(struct sockaddr_storage) + 1),
+	ck_assert_int_eq(
+	    intercept_match(ls, 3, &sin, sizeof(struct sockaddr_storage) + 1),
 	    -1);
 	ck_assert_int_eq(intercept_match(ls, 0, &sin, sizeof(sin)), -1);
 	free(ls[0]);
@@ -126,7 +129,7 @@ END_TEST
 
 START_TEST(test_match_unix)
 {
-	struct listener *ls[1] = { mk_listener("unix:/run/app.sock") };
+	struct listener *ls[1] = {mk_listener("unix:/run/app.sock")};
 	struct sockaddr_un sun;
 	size_t off = offsetof(struct sockaddr_un, sun_path);
 
@@ -135,9 +138,8 @@ START_TEST(test_match_unix)
 	strcpy(sun.sun_path, "/run/app.sock");
 	ck_assert_int_eq(intercept_match(ls, 1, &sun, sizeof(sun)), 0);
 	/* Without the NUL, as some callers count it. */
-	ck_assert_int_eq(intercept_match(ls, 1, &sun,
-			     off + strlen("/run/app.sock")),
-	    0);
+	ck_assert_int_eq(
+	    intercept_match(ls, 1, &sun, off + strlen("/run/app.sock")), 0);
 	strcpy(sun.sun_path, "/run/app.sock2");
 	ck_assert_int_eq(intercept_match(ls, 1, &sun, sizeof(sun)), -1);
 	/* Abstract and unnamed sockets have no config spelling. */
@@ -154,8 +156,8 @@ START_TEST(test_fdinfo_flags)
 	int flags = 0;
 
 	ck_assert_int_eq(intercept_fdinfo_flags("pos:\t0\nflags:\t02004002\n"
-						"mnt_id:\t8\nino:\t1234\n",
-			     &flags),
+	                                        "mnt_id:\t8\nino:\t1234\n",
+	                     &flags),
 	    0);
 	ck_assert_int_eq(flags, 02004002);
 	ck_assert_int_eq(intercept_fdinfo_flags("flags:\t02\n", &flags), 0);
@@ -171,9 +173,9 @@ END_TEST
 START_TEST(test_status_tgid)
 {
 	ck_assert_int_eq(intercept_status_tgid("Name:\tapp\nUmask:\t0022\n"
-					       "State:\tS (sleeping)\n"
-					       "Tgid:\t4242\nNgid:\t0\n"
-					       "Pid:\t4250\n"),
+	                                       "State:\tS (sleeping)\n"
+	                                       "Tgid:\t4242\nNgid:\t0\n"
+	                                       "Pid:\t4250\n"),
 	    4242);
 	ck_assert_int_eq(intercept_status_tgid("Tgid:\t7\n"), 7);
 	ck_assert_int_eq(intercept_status_tgid("Pid:\t7\n"), -1);
@@ -260,8 +262,8 @@ START_TEST(test_filter)
 		memset(&resp, 0, sizeof(resp));
 		resp.r.id = req.n.id;
 		resp.r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		ck_assert_int_eq(ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp),
-		    0);
+		ck_assert_int_eq(
+		    ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp), 0);
 	}
 	close(nfd);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
