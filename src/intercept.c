@@ -273,7 +273,6 @@ intercept_filter_install(void)
 		}
 	}
 }
-#endif
 
 /* Sends fd over sock with one byte of data (SEQPACKET: 0 bytes is EOF). */
 static int
@@ -304,6 +303,8 @@ intercept_send_fd(int sock, int fd)
 		;
 	return n == 1 ? 0 : -1;
 }
+
+#endif
 
 int
 intercept_child_install(int sock)
@@ -1079,7 +1080,8 @@ intercept_supported(char *err, size_t errlen)
 	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == -1) {
 		if (errno == ENOSYS)
 			return intercept_probe_fail(err, errlen,
-			    "seccomp filters (CONFIG_SECCOMP_FILTER)", "5.9");
+			    "the seccomp() system call (CONFIG_SECCOMP_FILTER)",
+			    "5.9");
 		return intercept_probe_fail(err, errlen,
 		    "seccomp user notification (SECCOMP_RET_USER_NOTIF)",
 		    "5.0");

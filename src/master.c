@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "generation.h"
+#include "intercept.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
@@ -309,6 +310,16 @@ master_reload(struct master *m)
 		log_warnx("reload: %s; keeping %s", err,
 		    m->current ? "the running generation" : "no generation");
 		master_status(m, "reload failed: bad configuration");
+		return;
+	}
+	/* Turned on by this reload: the kernel's side is checked as at -t. */
+	if (cfg->intercept_bind && !m->cfg->intercept_bind &&
+	    intercept_supported(err, sizeof(err)) == -1) {
+		log_warnx("reload: %s: intercept_bind: %s; keeping %s",
+		    m->config_path, err,
+		    m->current ? "the running generation" : "no generation");
+		master_status(m, "reload failed: intercept_bind unsupported");
+		config_free(cfg);
 		return;
 	}
 	if (listener_acquire(&m->listeners, cfg, &ls, err, sizeof(err)) ==
