@@ -95,7 +95,7 @@ $(BUILD)/goserver: tests/tools/goserver/main.go
 .SECONDEXPANSION:
 $(UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: $(BUILD)/tests/unit/%.o \
 		$$(addprefix $(BUILD)/src/,$$(addsuffix .o,$$($$*_OBJS)))
-	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS) $(EV_LIBS)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%)
 	@fail=0; for t in $(UNIT_TESTS); do \

@@ -55,6 +55,7 @@ enum key_slot {
 	KEY_STOP_SIGNAL,
 	KEY_STOP_TIMEOUT,
 	KEY_INTERCEPT_BIND,
+	KEY_INTERCEPT_ACCEPT,
 	KEY_COUNT,
 };
 
@@ -476,6 +477,13 @@ set_intercept_bind(struct parse_state *st, const char *v, char *err, size_t len)
 	return parse_bool(v, &st->cfg->intercept_bind, err, len);
 }
 
+static int
+set_intercept_accept(
+    struct parse_state *st, const char *v, char *err, size_t len)
+{
+	return parse_bool(v, &st->cfg->intercept_accept, err, len);
+}
+
 /* ---- [listen NAME] ---- */
 
 static struct listen_config *
@@ -543,6 +551,8 @@ static const struct key_def key_defs[] = {
     {"stop_signal", SECTION_APP, KEY_STOP_SIGNAL, set_stop_signal},
     {"stop_timeout", SECTION_APP, KEY_STOP_TIMEOUT, set_stop_timeout},
     {"intercept_bind", SECTION_APP, KEY_INTERCEPT_BIND, set_intercept_bind},
+    {"intercept_accept", SECTION_APP, KEY_INTERCEPT_ACCEPT,
+        set_intercept_accept},
     {"address", SECTION_LISTEN, LKEY_ADDRESS, set_address},
     {"backlog", SECTION_LISTEN, LKEY_BACKLOG, set_backlog},
     {"v6only", SECTION_LISTEN, LKEY_V6ONLY, set_v6only},

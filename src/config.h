@@ -64,6 +64,7 @@ struct config {
 	int stop_signal;	    /* default SIGTERM */
 	long stop_timeout_ms;	    /* default 30 s */
 	int intercept_bind;
+	int intercept_accept; /* hold a retiring worker's accept() */
 	char **env; /* "NAME=value", NULL-terminated, in file order */
 	size_t nenv;
 

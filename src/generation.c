@@ -169,7 +169,10 @@ generation_retire(struct generation *g, int fast)
 			generation_remove_worker(g, w);
 			continue;
 		}
-		worker_stop(w, sig, timeout);
+		if (fast)
+			worker_stop(w, sig, timeout);
+		else
+			worker_retire(w);
 		i++;
 	}
 	generation_check_gone(g);
@@ -232,8 +235,7 @@ generation_scale(struct generation *g, int delta)
 	if (w->pid == 0)
 		generation_remove_worker(g, w);
 	else
-		worker_stop(w, g->cfg->stop_signal,
-		    g->cfg->stop_timeout_ms / 1000.0);
+		worker_retire(w);
 	return g->target;
 }
 

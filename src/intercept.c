@@ -19,10 +19,13 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/types.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/un.h>
 #include <netinet/in.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -88,27 +91,18 @@ extern char **environ;
 #define INTERCEPT_ARG_LO(n) (offsetof(struct seccomp_data, args) + 8 * (n) + 4)
 #endif
 
-/* Instruction indexes, for the jumps (relative to the next instruction). */
-enum {
-	FI_LD_ARCH,
-	FI_ARCH,
-	FI_LD_NR,
-	FI_BIND,
-	FI_LISTEN,
-	FI_SHUTDOWN,
-	FI_BIND_X32,
-	FI_LISTEN_X32,
-	FI_SHUTDOWN_X32,
-	FI_ALLOW,
-	FI_LD_HOW,
-	FI_HOW,
-	FI_ALLOW_HOW,
-	FI_NOTIFY,
-	FI_LEN
-};
-#define FI_TO(from, to) ((to) - (from)-1)
+/* The longest filter intercept_filter_build writes. */
+#define INTERCEPT_FILTER_MAX 24
 
 /*
+ * The filter for what (INTERCEPT_BIND, INTERCEPT_ACCEPT) into f; returns its
+ * length. Async-signal-safe: it runs in the child before exec.
+ *
+ *	load arch; another ABI: notify
+ *	load nr; each trapped call: notify
+ *	shutdown: load how; SHUT_WR: allow, else notify
+ *	allow
+ *
  * shutdown(SHUT_WR) is let through without a round trip: it is what servers
  * do to every connection (Python's socketserver does it per request), and
  * on a listening socket it does nothing (inet_shutdown ignores it; on a UNIX
@@ -116,36 +110,57 @@ enum {
  * system call of another ABI (i386 on x86_64, arm on aarch64) has other
  * numbers and a socketcall(): it goes to the master, which refuses it.
  */
-/* clang-format off: one instruction per entry reads better. */
-// clang-format off
-static const struct sock_filter intercept_filter[FI_LEN] = {
-	[FI_LD_ARCH] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	    offsetof(struct seccomp_data, arch)),
-	[FI_ARCH] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, INTERCEPT_ARCH, 0,
-	    FI_TO(FI_ARCH, FI_NOTIFY)),
-	[FI_LD_NR] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	    offsetof(struct seccomp_data, nr)),
-	[FI_BIND] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_bind,
-	    FI_TO(FI_BIND, FI_NOTIFY), 0),
-	[FI_LISTEN] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_listen,
-	    FI_TO(FI_LISTEN, FI_NOTIFY), 0),
-	[FI_SHUTDOWN] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_shutdown,
-	    FI_TO(FI_SHUTDOWN, FI_LD_HOW), 0),
-	[FI_BIND_X32] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-	    __NR_bind | INTERCEPT_X32_BIT, FI_TO(FI_BIND_X32, FI_NOTIFY), 0),
-	[FI_LISTEN_X32] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-	    __NR_listen | INTERCEPT_X32_BIT, FI_TO(FI_LISTEN_X32, FI_NOTIFY), 0),
-	[FI_SHUTDOWN_X32] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-	    __NR_shutdown | INTERCEPT_X32_BIT, FI_TO(FI_SHUTDOWN_X32, FI_LD_HOW),
-	    0),
-	[FI_ALLOW] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	[FI_LD_HOW] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, INTERCEPT_ARG_LO(1)),
-	[FI_HOW] = BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SHUT_WR, 0,
-	    FI_TO(FI_HOW, FI_NOTIFY)),
-	[FI_ALLOW_HOW] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	[FI_NOTIFY] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-};
-// clang-format on
+static unsigned short
+intercept_filter_build(struct sock_filter *f, unsigned what)
+{
+	unsigned notify[8], shut[2], nn = 0, ns = 0, k, i, at_how, at_notify;
+
+	if (what & INTERCEPT_BIND) {
+		notify[nn++] = __NR_bind;
+		notify[nn++] = __NR_listen;
+		notify[nn++] = __NR_bind | INTERCEPT_X32_BIT;
+		notify[nn++] = __NR_listen | INTERCEPT_X32_BIT;
+		shut[ns++] = __NR_shutdown;
+		shut[ns++] = __NR_shutdown | INTERCEPT_X32_BIT;
+	}
+	if (what & INTERCEPT_ACCEPT) {
+		notify[nn++] = __NR_accept;
+		notify[nn++] = __NR_accept4;
+		notify[nn++] = __NR_accept | INTERCEPT_X32_BIT;
+		notify[nn++] = __NR_accept4 | INTERCEPT_X32_BIT;
+	}
+	/* After the loads and jumps, the first allow. */
+	at_how = 3 + nn + ns + 1;
+	at_notify = at_how + (ns > 0 ? 3 : 0);
+	k = 0;
+	f[k++] = (struct sock_filter)BPF_STMT(
+	    BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	f[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    INTERCEPT_ARCH, 0, (unsigned char)(at_notify - k - 1));
+	k++;
+	f[k++] = (struct sock_filter)BPF_STMT(
+	    BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	for (i = 0; i < nn; i++, k++)
+		f[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    notify[i], (unsigned char)(at_notify - k - 1), 0);
+	for (i = 0; i < ns; i++, k++)
+		f[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    shut[i], (unsigned char)(at_how - k - 1), 0);
+	f[k++] =
+	    (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	if (ns > 0) {
+		f[k++] = (struct sock_filter)BPF_STMT(
+		    BPF_LD | BPF_W | BPF_ABS, INTERCEPT_ARG_LO(1));
+		f[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		    SHUT_WR, 0, (unsigned char)(at_notify - k - 1));
+		k++;
+		f[k++] = (struct sock_filter)BPF_STMT(
+		    BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	}
+	f[k++] = (struct sock_filter)BPF_STMT(
+	    BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+	return (unsigned short)k;
+}
 #endif /* INTERCEPT_ARCH */
 
 /* ---- pure helpers ---- */
@@ -240,10 +255,10 @@ intercept_env_set(const char *name)
 
 /* Installs the filter on the calling thread; returns the notify fd. */
 static int
-intercept_filter_install(void)
+intercept_filter_install(unsigned what)
 {
-	struct sock_fprog prog = {
-	    FI_LEN, (struct sock_filter *)intercept_filter};
+	struct sock_filter f[INTERCEPT_FILTER_MAX];
+	struct sock_fprog prog = {intercept_filter_build(f, what), f};
 	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
 	int fd, nnp = 0;
 
@@ -307,12 +322,12 @@ intercept_send_fd(int sock, int fd)
 #endif
 
 int
-intercept_child_install(int sock)
+intercept_child_install(int sock, unsigned what)
 {
 #ifdef INTERCEPT_ARCH
 	int fd, rc, saved;
 
-	if ((fd = intercept_filter_install()) == -1)
+	if ((fd = intercept_filter_install(what)) == -1)
 		return -1;
 	rc = intercept_send_fd(sock, fd);
 	saved = errno;
@@ -322,6 +337,7 @@ intercept_child_install(int sock)
 	return rc;
 #else
 	(void)sock;
+	(void)what;
 	errno = ENOSYS;
 	return -1;
 #endif
@@ -429,6 +445,23 @@ intercept_guarded_ioctl(int fd, unsigned long req, void *arg)
 	return rc;
 }
 
+/* Reads a small /proc file into buf (NUL-terminated); -1 on any error. */
+static int
+intercept_read_proc(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
 #ifdef INTERCEPT_ARCH
 /* One notification, as received, and what we learnt about its caller. */
 struct intercept_call {
@@ -492,23 +525,6 @@ intercept_valid(struct intercept_call *c)
 	log_debug("generation %u worker %d pid %d: notification from tid %d "
 	          "withdrawn before it was answered: the call restarts",
 	    c->w->gen->id, c->w->index, (int)c->w->pid, (int)c->tid);
-	return 0;
-}
-
-/* Reads a small /proc file into buf (NUL-terminated); -1 on any error. */
-static int
-intercept_read_proc(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	return 0;
 }
 
@@ -819,6 +835,59 @@ intercept_on_socket(struct intercept_call *c, int is_listen)
 	}
 }
 
+/*
+ * Keeps an accept() unanswered: its thread waits (killably, where the kernel
+ * has WAIT_KILLABLE_RECV) until intercept_drain_end. Returns -1 when the
+ * list is full even after dropping the ids a signal withdrew.
+ */
+static int
+intercept_hold(struct worker *w, __u64 id)
+{
+	struct intercept *ic = &w->icpt;
+	size_t i, k;
+	__u64 v;
+
+	if (ic->nheld == INTERCEPT_HELD_MAX) {
+		for (i = k = 0; i < ic->nheld; i++) {
+			v = ic->held[i];
+			if (ioctl(ic->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &v) ==
+			    0)
+				ic->held[k++] = ic->held[i];
+		}
+		ic->nheld = k;
+	}
+	if (ic->nheld == INTERCEPT_HELD_MAX)
+		return -1;
+	ic->held[ic->nheld++] = id;
+	return 0;
+}
+
+/*
+ * accept() and accept4(), trapped only with intercept_accept: a serving
+ * worker's go on at once (one round trip); a draining worker's on a baton
+ * listener are held, a stopping worker's refused with EAGAIN, so that
+ * neither takes a connection it would drop.
+ */
+static void
+intercept_on_accept(struct intercept_call *c)
+{
+	struct worker *w = c->w;
+
+	if (w->state != WORKER_DRAINING && w->state != WORKER_STOPPING) {
+		intercept_continue(c);
+		return;
+	}
+	if (intercept_peek(c, 0) == -1 || intercept_which(w, c->dupfd) == -1) {
+		intercept_continue(c);
+		return;
+	}
+	if (!intercept_valid(c))
+		return;
+	if (w->state == WORKER_DRAINING && intercept_hold(w, c->req->id) == 0)
+		return;
+	(void)intercept_respond(w, c->req->id, -EAGAIN, 0, 0);
+}
+
 /* A system call of another ABI: fail closed, loudly. */
 static void
 intercept_foreign(struct intercept_call *c)
@@ -865,6 +934,10 @@ intercept_dispatch(struct worker *w, const struct seccomp_notif *req)
 		break;
 	case __NR_shutdown:
 		intercept_on_socket(&c, 0);
+		break;
+	case __NR_accept:
+	case __NR_accept4:
+		intercept_on_accept(&c);
 		break;
 	default:
 		intercept_continue(&c);
@@ -944,6 +1017,248 @@ intercept_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
+/* ---- intercept_accept: draining a retiring worker ---- */
+
+unsigned
+intercept_wanted(const struct config *cfg)
+{
+	return (cfg->intercept_bind ? INTERCEPT_BIND : 0) |
+	       (cfg->intercept_accept ? INTERCEPT_ACCEPT : 0);
+}
+
+/* How often the drain looks: at the stopped threads, at the connections. */
+#define INTERCEPT_STOP_POLL_S 0.002
+#define INTERCEPT_STOP_WAIT_S 0.5
+#define INTERCEPT_CONN_POLL_S 0.02
+
+/* Is the socket fd a connection accepted from one of w's listeners? */
+static int
+intercept_accepted_from(const struct worker *w, int fd)
+{
+	struct sockaddr_storage a, b;
+	socklen_t la, lb;
+	int v, t, lt;
+	size_t i;
+
+	la = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &la) == -1 || v)
+		return 0;
+	la = sizeof(t);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &la) == -1)
+		return 0;
+	la = sizeof(a);
+	if (getsockname(fd, (struct sockaddr *)&a, &la) == -1)
+		return 0;
+	for (i = 0; i < w->gen->nlisteners; i++) {
+		int lfd = w->gen->listeners[i]->fd;
+
+		lb = sizeof(lt);
+		if (getsockopt(lfd, SOL_SOCKET, SO_TYPE, &lt, &lb) == -1 ||
+		    lt != t)
+			continue;
+		lb = sizeof(b);
+		if (getsockname(lfd, (struct sockaddr *)&b, &lb) == -1 ||
+		    a.ss_family != b.ss_family)
+			continue;
+		switch (a.ss_family) {
+		case AF_INET:
+			if (((struct sockaddr_in *)&a)->sin_port ==
+			    ((struct sockaddr_in *)&b)->sin_port)
+				return 1;
+			break;
+		case AF_INET6:
+			if (((struct sockaddr_in6 *)&a)->sin6_port ==
+			    ((struct sockaddr_in6 *)&b)->sin6_port)
+				return 1;
+			break;
+		case AF_UNIX:
+			/* An accepted socket bears its listener's name. */
+			if (la == lb &&
+			    la > offsetof(struct sockaddr_un, sun_path) &&
+			    memcmp(&a, &b, la) == 0)
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+int
+intercept_connections(const struct worker *w)
+{
+	char path[64], link[64];
+	struct dirent *e;
+	int pidfd, fd, dup, n = 0, saved = 0;
+	ssize_t len;
+	DIR *d;
+
+	if (w->pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	if ((pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0)) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)w->pid);
+	if ((d = opendir(path)) == NULL) {
+		saved = errno;
+		close(pidfd);
+		errno = saved;
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		len = readlinkat(dirfd(d), e->d_name, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strncmp(link, "socket:[", 8) != 0)
+			continue;
+		fd = atoi(e->d_name);
+		if ((dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0)) == -1) {
+			/* EBADF: closed since readdir. Else we may not look. */
+			if (errno == EBADF)
+				continue;
+			saved = errno;
+			n = -1;
+			break;
+		}
+		if (intercept_accepted_from(w, dup))
+			n++;
+		close(dup);
+	}
+	closedir(d);
+	close(pidfd);
+	if (n == -1)
+		errno = saved;
+	return n;
+}
+
+/* Are all the worker's threads stopped (or gone)? */
+static int
+intercept_all_stopped(pid_t pid)
+{
+	char path[96], buf[512], *p;
+	struct dirent *e;
+	int all = 1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return 1;
+	while (all && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat",
+		    (int)pid, e->d_name);
+		if (intercept_read_proc(path, buf, sizeof(buf)) == -1 ||
+		    (p = strrchr(buf, ')')) == NULL || p[1] == '\0')
+			continue;
+		/* "pid (comm) S ...": the state follows the last ')'. */
+		switch (p[2]) {
+		case 'T':
+		case 't':
+		case 'Z':
+		case 'X':
+			break;
+		default:
+			all = 0;
+		}
+	}
+	closedir(d);
+	return all;
+}
+
+static void
+intercept_drain_look(struct worker *w)
+{
+	struct intercept *ic = &w->icpt;
+	int n;
+
+	if ((n = intercept_connections(w)) == -1) {
+		if (!ic->conns_err_logged) {
+			ic->conns_err_logged = 1;
+			log_warn(
+			    "generation %u worker %d pid %d: cannot look at "
+			    "the connections it holds; stopping it now",
+			    w->gen->id, w->index, (int)w->pid);
+		}
+		worker_drained(w);
+		return;
+	}
+	if (ic->conns_at_start == -1)
+		ic->conns_at_start = n;
+	ic->conns_last = n;
+	if (n == 0)
+		worker_drained(w);
+}
+
+static void
+intercept_drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	struct intercept *ic = &w->icpt;
+
+	(void)revents;
+	if (ic->stopped) {
+		if (!intercept_all_stopped(w->pid) &&
+		    ev_now(loop) - ic->drain_t0 < INTERCEPT_STOP_WAIT_S)
+			return;
+		/* Every accept() the kernel was running has now restarted. */
+		ic->stopped = 0;
+		(void)kill(-w->pid, SIGCONT);
+		ev_timer_stop(loop, t);
+		ev_timer_set(t, INTERCEPT_CONN_POLL_S, INTERCEPT_CONN_POLL_S);
+		ev_timer_start(loop, t);
+	}
+	intercept_drain_look(w);
+}
+
+void
+intercept_drain_start(struct worker *w)
+{
+	struct ev_loop *loop = w->gen->master->loop;
+	struct intercept *ic = &w->icpt;
+
+	ic->drain_t0 = ev_now(loop);
+	ic->conns_at_start = -1;
+	ic->conns_last = -1;
+	/*
+	 * An accept() let through while the worker served may be asleep in
+	 * the kernel, where it would take the next connection: a stop pulls
+	 * every thread out of it (the call restarts on SIGCONT, through the
+	 * filter, and is held). The app sees at most an EINTR, as after any
+	 * SIGSTOP/SIGCONT.
+	 */
+	if (kill(-w->pid, SIGSTOP) == 0)
+		ic->stopped = 1;
+	ev_timer_set(&ic->drain, INTERCEPT_STOP_POLL_S, INTERCEPT_STOP_POLL_S);
+	ev_timer_start(loop, &ic->drain);
+}
+
+void
+intercept_drain_end(struct worker *w)
+{
+	struct intercept *ic = &w->icpt;
+	size_t i;
+
+	if (ic->fd == -1)
+		return;
+	ev_timer_stop(w->gen->master->loop, &ic->drain);
+	if (ic->stopped) {
+		ic->stopped = 0;
+		(void)kill(-w->pid, SIGCONT);
+	}
+#ifdef INTERCEPT_ARCH
+	/* EINTR: the stop signal is pending, the app meets it right there. */
+	for (i = 0; i < ic->nheld; i++)
+		(void)intercept_respond(w, ic->held[i], -EINTR, 0, 0);
+#else
+	(void)i;
+#endif
+	ic->nheld = 0;
+}
+
 void
 intercept_start(struct worker *w, int fd)
 {
@@ -952,6 +1267,8 @@ intercept_start(struct worker *w, int fd)
 	intercept_stop(w);
 	memset(&w->icpt, 0, sizeof(w->icpt));
 	w->icpt.fd = fd;
+	ev_init(&w->icpt.drain, intercept_drain_cb);
+	w->icpt.drain.data = w;
 	intercept_guard_init();
 	ev_io_init(&w->icpt.io, intercept_io_cb, fd, EV_READ);
 	w->icpt.io.data = w;
@@ -963,6 +1280,7 @@ intercept_stop(struct worker *w)
 {
 	if (w->icpt.fd == -1)
 		return;
+	intercept_drain_end(w);
 	ev_io_stop(w->gen->master->loop, &w->icpt.io);
 	close(w->icpt.fd);
 	w->icpt.fd = -1;
@@ -1119,7 +1437,7 @@ intercept_supported(char *err, size_t errlen)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		if (intercept_child_install(sv[1]) == -1) {
+		if (intercept_child_install(sv[1], INTERCEPT_BIND) == -1) {
 			e = errno;
 			(void)!write(sv[1], &e, sizeof(e));
 			_exit(1);

@@ -11,6 +11,13 @@ struct config;
 struct listener;
 struct worker;
 
+/* What a worker's filter sends to the master (intercept_child_install). */
+#define INTERCEPT_BIND   0x1 /* bind(), listen(), shutdown() */
+#define INTERCEPT_ACCEPT 0x2 /* accept(), accept4() */
+
+/* accept() calls of one draining worker held unanswered at once. */
+#define INTERCEPT_HELD_MAX 16
+
 /*
  * Per-worker interception state, embedded in struct worker. The master that
  * spawned a worker serves its notifications until the worker's filter has
@@ -29,7 +36,46 @@ struct intercept {
 	int shutdown_logged; /* an ignored shutdown() was logged */
 	int foreign_logged;  /* a foreign-ABI system call was logged */
 	unsigned withdrawn;  /* notifications a signal took back (restarts) */
+
+	/* intercept_accept: the drain of a retiring worker. */
+	uint64_t held[INTERCEPT_HELD_MAX]; /* ids of accept() calls held */
+	size_t nheld;
+	ev_timer drain;       /* the stop-and-continue, then the watch */
+	ev_tstamp drain_t0;   /* when the drain began */
+	int stopped;          /* SIGSTOP sent, SIGCONT not yet */
+	int conns_at_start;   /* connections held when the watch began */
+	int conns_last;       /* at the last look */
+	int conns_err_logged; /* could not look at them: logged */
 };
+
+/* The INTERCEPT_* a worker of cfg runs under, 0 for no filter at all. */
+unsigned intercept_wanted(const struct config *cfg);
+
+/*
+ * intercept_accept: w (READY, now DRAINING) is being retired. From now on
+ * its accept() on a baton listener is held unanswered, so it takes no new
+ * connection. Its process group is stopped and continued once, so that an
+ * accept() already blocked in the kernel restarts through the filter and is
+ * held too; then the connections it holds are looked at every 20 ms, and
+ * worker_drained(w) is called once none is left. The caller bounds the
+ * whole with stop_timeout.
+ */
+void intercept_drain_start(struct worker *w);
+
+/*
+ * The stop signal was sent (or the drain was cut short): continue the
+ * group if it is still stopped, answer every held accept() with EINTR, so
+ * that the app sees its signal there; any later accept() on a baton
+ * listener gets EAGAIN.
+ */
+void intercept_drain_end(struct worker *w);
+
+/*
+ * How many connections accepted from a baton listener (stream sockets
+ * whose local address is one of the generation's listeners') the worker
+ * process holds, or -1 with errno set (ptrace rules, or it is gone).
+ */
+int intercept_connections(const struct worker *w);
 
 /*
  * Does this kernel have what intercept_bind needs (seccomp user
@@ -45,14 +91,15 @@ int intercept_supported(char *err, size_t errlen);
 
 /*
  * In the child between fork and exec (after the listeners are at 3..):
- * install the filter (bind, listen and shutdown other than SHUT_WR go to
- * the master; every other system call is allowed; a system call of another
- * ABI, such as i386 on x86_64, goes to the master too, which refuses it and
- * kills the process) and send its notify fd over sock with SCM_RIGHTS. Sets
+ * install the filter (with INTERCEPT_BIND, bind, listen and shutdown other
+ * than SHUT_WR go to the master; with INTERCEPT_ACCEPT, accept and accept4;
+ * every other system call is allowed; a system call of another ABI, such as
+ * i386 on x86_64, goes to the master too, which refuses it and kills the
+ * process) and send its notify fd over sock with SCM_RIGHTS. Sets
  * PR_SET_NO_NEW_PRIVS only when the kernel demands it (no CAP_SYS_ADMIN).
  * Returns 0, or -1 with errno set. Async-signal-safe.
  */
-int intercept_child_install(int sock);
+int intercept_child_install(int sock, unsigned what);
 
 /*
  * In the parent: receive the notify fd the child sent over sock (blocks
@@ -62,10 +109,10 @@ int intercept_child_install(int sock);
  */
 int intercept_receive(int sock);
 
-/* Watch w's notify fd (takes ownership of fd); resets w's bind state. */
+/* Watch w's notify fd (takes ownership of fd); resets w's state. */
 void intercept_start(struct worker *w, int fd);
 
-/* Stop watching and close (worker exit). */
+/* Stop watching and close, end any drain (worker exit). */
 void intercept_stop(struct worker *w);
 
 /* ---- pure helpers, exposed for the unit tests ---- */

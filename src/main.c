@@ -139,8 +139,11 @@ main(int argc, char *argv[])
 	}
 	/* The kernel's side is checked here, not in config.c: it is no file
 	 * error, but -t must catch it before a deploy does. */
-	if (cfg->intercept_bind && intercept_supported(err, sizeof(err)) == -1) {
-		fprintf(stderr, "baton: %s: intercept_bind: %s\n", path, err);
+	if (intercept_wanted(cfg) != 0 &&
+	    intercept_supported(err, sizeof(err)) == -1) {
+		fprintf(stderr, "baton: %s: %s: %s\n", path,
+		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
+		    err);
 		config_free(cfg);
 		return 1;
 	}

@@ -313,12 +313,13 @@ master_reload(struct master *m)
 		return;
 	}
 	/* Turned on by this reload: the kernel's side is checked as at -t. */
-	if (cfg->intercept_bind && !m->cfg->intercept_bind &&
+	if (intercept_wanted(cfg) != 0 && intercept_wanted(m->cfg) == 0 &&
 	    intercept_supported(err, sizeof(err)) == -1) {
-		log_warnx("reload: %s: intercept_bind: %s; keeping %s",
-		    m->config_path, err,
+		log_warnx("reload: %s: %s: %s; keeping %s", m->config_path,
+		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
+		    err,
 		    m->current ? "the running generation" : "no generation");
-		master_status(m, "reload failed: intercept_bind unsupported");
+		master_status(m, "reload failed: seccomp interception unsupported");
 		config_free(cfg);
 		return;
 	}

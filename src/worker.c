@@ -24,8 +24,8 @@
 
 extern char **environ;
 
-static const char *worker_state_names[] = { "starting", "ready", "stopping",
-	"exited" };
+static const char *worker_state_names[] = { "starting", "ready",
+	"draining", "stopping", "exited" };
 
 const char *
 worker_state_name(enum worker_state s)
@@ -168,7 +168,8 @@ worker_child(struct worker *w, const struct spawn_plan *p, int pipefd,
 	pipefd = keep[0];
 	/* Before dropping privileges: as root no NO_NEW_PRIVS is needed. */
 	if (keep[1] != -1) {
-		if (intercept_child_install(keep[1]) == -1)
+		if (intercept_child_install(keep[1], intercept_wanted(cfg)) ==
+		    -1)
 			worker_child_fail(pipefd, STAGE_INTERCEPT);
 		close(keep[1]);
 	}
@@ -291,7 +292,7 @@ worker_spawn(struct worker *w)
 		    plan.argv[0]);
 		goto fail;
 	}
-	if (g->cfg->intercept_bind &&
+	if (intercept_wanted(g->cfg) != 0 &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(w->why, sizeof(w->why), "socketpair: %s",
 		    strerror(errno));
@@ -377,9 +378,63 @@ worker_stop(struct worker *w, int sig, ev_tstamp timeout_s)
 			log_warn("generation %u worker %d pid %d: kill %s",
 			    w->gen->id, w->index, (int)w->pid,
 			    config_signal_name(sig));
+		/* After the signal: a held accept() returns into it. */
+		intercept_drain_end(w);
 	}
 	ev_timer_set(&w->deadline, timeout_s, 0);
 	ev_timer_start(loop, &w->deadline);
+}
+
+void
+worker_retire(struct worker *w)
+{
+	struct ev_loop *loop = w->gen->master->loop;
+	const struct config *cfg = w->gen->cfg;
+
+	if (w->state == WORKER_DRAINING)
+		return; /* already on its way, within its stop_timeout */
+	if (!cfg->intercept_accept || w->icpt.fd == -1 ||
+	    w->state != WORKER_READY) {
+		worker_stop(w, cfg->stop_signal, cfg->stop_timeout_ms / 1000.0);
+		return;
+	}
+	readiness_stop(w);
+	ev_timer_stop(loop, &w->deadline);
+	worker_set_state(w, WORKER_DRAINING);
+	ev_timer_set(&w->deadline, cfg->stop_timeout_ms / 1000.0, 0);
+	ev_timer_start(loop, &w->deadline);
+	intercept_drain_start(w);
+}
+
+void
+worker_drained(struct worker *w)
+{
+	const struct config *cfg = w->gen->cfg;
+	const struct intercept *ic = &w->icpt;
+	ev_tstamp ms = (ev_now(w->gen->master->loop) - ic->drain_t0) * 1000;
+
+	if (w->state != WORKER_DRAINING)
+		return;
+	if (ic->conns_last == 0)
+		log_info("generation %u worker %d pid %d: drained in %.0f ms "
+		         "(%d connection%s open when its accept() was held): "
+		         "sending %s",
+		    w->gen->id, w->index, (int)w->pid, ms, ic->conns_at_start,
+		    ic->conns_at_start == 1 ? "" : "s",
+		    config_signal_name(cfg->stop_signal));
+	else if (ic->conns_last > 0)
+		log_warnx("generation %u worker %d pid %d: still holds %d "
+		          "connection%s after stop_timeout (%.0f ms): sending "
+		          "%s",
+		    w->gen->id, w->index, (int)w->pid, ic->conns_last,
+		    ic->conns_last == 1 ? "" : "s", ms,
+		    config_signal_name(cfg->stop_signal));
+	else
+		log_info("generation %u worker %d pid %d: drain ended after "
+		         "%.0f ms: sending %s",
+		    w->gen->id, w->index, (int)w->pid, ms,
+		    config_signal_name(cfg->stop_signal));
+	worker_stop(w, cfg->stop_signal, cfg->stop_timeout_ms / 1000.0);
 }
 
 void
@@ -412,7 +467,7 @@ worker_exited(struct worker *w, int status)
 	intercept_stop(w);
 	ev_timer_stop(loop, &w->deadline);
 	worker_describe_status(status, how, sizeof(how));
-	if (w->state == WORKER_STOPPING)
+	if (w->state == WORKER_STOPPING || w->state == WORKER_DRAINING)
 		log_info("generation %u worker %d pid %d: %s", w->gen->id,
 		    w->index, (int)w->pid, how);
 	else
@@ -439,6 +494,10 @@ worker_deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	switch (w->state) {
 	case WORKER_STARTING:
 		generation_worker_timeout(w->gen, w);
+		break;
+	case WORKER_DRAINING:
+		/* stop_timeout is over: stop it whatever it holds. */
+		worker_drained(w);
 		break;
 	case WORKER_STOPPING:
 		log_warnx("generation %u worker %d pid %d: still running after "

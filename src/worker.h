@@ -12,6 +12,7 @@ struct generation;
 enum worker_state {
 	WORKER_STARTING, /* exec'd, readiness check running */
 	WORKER_READY,	 /* passed the check (and ready_delay) */
+	WORKER_DRAINING, /* intercept_accept: accept() held, until idle */
 	WORKER_STOPPING, /* stop signal sent, waiting for it to exit */
 	WORKER_EXITED,	 /* reaped; may wait for a respawn */
 };
@@ -57,6 +58,16 @@ int worker_spawn(struct worker *w);
 
 /* Send the stop signal; SIGKILL the process group after timeout_s. */
 void worker_stop(struct worker *w, int sig, ev_tstamp timeout_s);
+
+/*
+ * Retire gracefully: stop_signal and stop_timeout. With intercept_accept, a
+ * ready worker drains first (DRAINING: see intercept_drain_start) for at
+ * most stop_timeout, and gets its stop signal once it holds no connection.
+ */
+void worker_retire(struct worker *w);
+
+/* The drain is over (no connection left, or we cannot tell): stop it. */
+void worker_drained(struct worker *w);
 
 /* SIGKILL the worker's process group now. */
 void worker_kill(struct worker *w);

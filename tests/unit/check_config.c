@@ -402,7 +402,13 @@ START_TEST(test_intercept_listen)
 	cfg = load("[app]\ncommand = a\nintercept_bind = yes\n"
 		   "ready = listen\n");
 	ck_assert_int_eq(cfg->intercept_bind, 1);
+	ck_assert_int_eq(cfg->intercept_accept, 0);
 	ck_assert_int_eq(cfg->ready, READY_LISTEN);
+	config_free(cfg);
+	/* intercept_accept stands on its own (LISTEN_FDS apps). */
+	cfg = load("[app]\ncommand = a\nintercept_accept = yes\n");
+	ck_assert_int_eq(cfg->intercept_accept, 1);
+	ck_assert_int_eq(cfg->intercept_bind, 0);
 	config_free(cfg);
 }
 END_TEST
@@ -605,6 +611,9 @@ static const struct {
         "t.ini:3: ready: listen needs intercept_bind = yes"},
     {"[app]\ncommand = a\nintercept_bind = sure\n",
         "t.ini:3: intercept_bind: \"sure\" is not a boolean (yes/no, "
+        "true/false, on/off, 1/0)"},
+    {"[app]\ncommand = a\nintercept_accept = maybe\n",
+        "t.ini:3: intercept_accept: \"maybe\" is not a boolean (yes/no, "
         "true/false, on/off, 1/0)"},
     {"[app]\ncommand = a\nready_timeout = 0\n",
         "t.ini:3: ready_timeout: \"0\" is too short (must be more than 0)"},

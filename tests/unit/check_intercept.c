@@ -23,13 +23,12 @@
 #include "listener.h"
 
 /*
- * intercept.o refers to these for its event-loop half, which these tests
- * do not run: stubs keep the program to one module, as for the others.
+ * intercept.o calls back into readiness.c and worker.c from its event-loop
+ * half, which these tests do not run: stubs keep the program to one module.
  */
 struct worker;
 void readiness_reached(struct worker *w);
-void ev_io_start(struct ev_loop *loop, ev_io *w);
-void ev_io_stop(struct ev_loop *loop, ev_io *w);
+void worker_drained(struct worker *w);
 
 void
 readiness_reached(struct worker *w)
@@ -38,16 +37,8 @@ readiness_reached(struct worker *w)
 }
 
 void
-ev_io_start(struct ev_loop *loop, ev_io *w)
+worker_drained(struct worker *w)
 {
-	(void)loop;
-	(void)w;
-}
-
-void
-ev_io_stop(struct ev_loop *loop, ev_io *w)
-{
-	(void)loop;
 	(void)w;
 }
 
@@ -193,15 +184,19 @@ START_TEST(test_supported)
 }
 END_TEST
 
+/* The filters under test: what test_filter's loop index _i stands for. */
+static const unsigned filter_whats[] = {
+    INTERCEPT_BIND, INTERCEPT_ACCEPT, INTERCEPT_BIND | INTERCEPT_ACCEPT};
+
 /* What the child does under the filter; each step is a marker getppid()
  * call (not trapped) followed by the call under test. */
 static void
-filter_child(int sock)
+filter_child(int sock, unsigned what)
 {
 	struct sockaddr_in sin = sin_of("127.0.0.1", 0);
 	int s1, s2;
 
-	if (intercept_child_install(sock) == -1)
+	if (intercept_child_install(sock, what) == -1)
 		_exit(2);
 	close(sock);
 	s1 = socket(AF_INET, SOCK_STREAM, 0);
@@ -215,6 +210,9 @@ filter_child(int sock)
 	(void)shutdown(s1, SHUT_WR);
 	(void)shutdown(s2, SHUT_RDWR);
 	(void)shutdown(s2, SHUT_RD);
+	/* Not listening: EINVAL at once, whoever lets them through. */
+	(void)syscall(SYS_accept4, s2, NULL, NULL, SOCK_CLOEXEC);
+	(void)syscall(SYS_accept, s2, NULL, NULL);
 	_exit(0);
 }
 
@@ -228,7 +226,8 @@ START_TEST(test_filter)
 		struct seccomp_notif_resp r;
 		char pad[512];
 	} resp;
-	int sv[2], nfd, status, seen[8], nseen = 0;
+	unsigned what = filter_whats[_i];
+	int sv[2], nfd, status, seen[8], nseen = 0, k = 0;
 	long how[8];
 	struct pollfd p;
 	pid_t pid;
@@ -239,7 +238,7 @@ START_TEST(test_filter)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		close(sv[0]);
-		filter_child(sv[1]);
+		filter_child(sv[1], what);
 	}
 	close(sv[1]);
 	nfd = intercept_receive(sv[0]);
@@ -269,15 +268,22 @@ START_TEST(test_filter)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "child status 0x%x", status);
-	/* bind, listen, shutdown(SHUT_RDWR), shutdown(SHUT_RD): no getppid,
-	 * no socket(), no shutdown(SHUT_WR). */
-	ck_assert_int_eq(nseen, 4);
-	ck_assert_int_eq(seen[0], __NR_bind);
-	ck_assert_int_eq(seen[1], __NR_listen);
-	ck_assert_int_eq(seen[2], __NR_shutdown);
-	ck_assert_int_eq(how[2], SHUT_RDWR);
-	ck_assert_int_eq(seen[3], __NR_shutdown);
-	ck_assert_int_eq(how[3], SHUT_RD);
+	/* bind, listen, shutdown(SHUT_RDWR), shutdown(SHUT_RD), accept4,
+	 * accept, as asked: no getppid, no socket(), no shutdown(SHUT_WR). */
+	ck_assert_int_eq(nseen, ((what & INTERCEPT_BIND) ? 4 : 0) +
+	                            ((what & INTERCEPT_ACCEPT) ? 2 : 0));
+	if (what & INTERCEPT_BIND) {
+		ck_assert_int_eq(seen[k++], __NR_bind);
+		ck_assert_int_eq(seen[k++], __NR_listen);
+		ck_assert_int_eq(how[k], SHUT_RDWR);
+		ck_assert_int_eq(seen[k++], __NR_shutdown);
+		ck_assert_int_eq(how[k], SHUT_RD);
+		ck_assert_int_eq(seen[k++], __NR_shutdown);
+	}
+	if (what & INTERCEPT_ACCEPT) {
+		ck_assert_int_eq(seen[k++], __NR_accept4);
+		ck_assert_int_eq(seen[k++], __NR_accept);
+	}
 }
 END_TEST
 
@@ -306,7 +312,8 @@ intercept_suite(void)
 	tcase_add_test(tc, test_fdinfo_flags);
 	tcase_add_test(tc, test_status_tgid);
 	tcase_add_test(tc, test_supported);
-	tcase_add_test(tc, test_filter);
+	tcase_add_loop_test(tc, test_filter, 0,
+	    (int)(sizeof(filter_whats) / sizeof(filter_whats[0])));
 	tcase_add_test(tc, test_receive_nothing);
 	suite_add_tcase(s, tc);
 	return s;
