@@ -599,6 +599,130 @@ def intercept_section():
             "pays this once per listening socket at start.")
 
 
+def accept_section():
+    title = "### Cost of intercepted accepts (intercept_accept)\n\n"
+    f = os.path.join(OUT, "features")
+    avail = (read(os.path.join(f, "accept"), "") or "").strip()
+    msg = (read(os.path.join(f, "accept.out"), "") or "").strip()
+    msg = msg.splitlines()[0] if msg else ""
+    if avail != "yes":
+        return title + table(["figure", "result"], [[
+            "intercept_accept", "not available in this build (`baton -t`: "
+            "%s)" % (msg.replace("|", "\\|") or "refused")]])
+    skipped = read(os.path.join(OUT, "skipped.txt"), "") or ""
+    if any(x.startswith("accept ") for x in skipped.splitlines()):
+        return title + "skipped: time budget"
+    d = os.path.join(OUT, "accept")
+    if not os.path.isdir(d):
+        return title + "not run"
+    err = (read(os.path.join(d, "error"), "") or "").strip()
+    if err:
+        return title + "not measured: " + err
+    modes = ("no", "yes")
+    load = (kv(os.path.join(d, "params")).get("load") or
+            [["?", "?"]])[0]
+    nr = 0
+    while all(os.path.exists(os.path.join(d, m, "run-%d.json" % (nr + 1)))
+              for m in modes):
+        nr += 1
+    if not nr:
+        return title + ("not measured: no results (see "
+                        "bench/out/accept/)")
+    rounds = range(1, nr + 1)
+    hz = os.sysconf("SC_CLK_TCK")
+    run, odd, loads = {}, [], []
+    for r in rounds:
+        for m in modes:
+            base = os.path.join(d, m, "run-%d" % r)
+            j = json.loads(read(base + ".json"))
+            c = kv(base + ".cpu")
+            run[m, r] = (j, c)
+            if c.get("workers") != [c.get("workers_after", [[]])[0]]:
+                odd.append("%s/%d" % (m, r))
+            if "loadavg" in c:
+                loads.append("%s/%d %s" % (m, r, c["loadavg"][0][0]))
+
+    def rps(m, r):
+        j = run[m, r][0]
+        return j["requests"] / j["duration_s"] if j["duration_s"] else None
+
+    def med(m, key):
+        return statistics.median(run[m, r][0][key] for r in rounds)
+
+    def cpu(m, i):
+        """(µs per request, ticks) of the master (i=0) or the workers
+        (i=1), all the rounds together."""
+        ticks = reqs = 0
+        for r in rounds:
+            j, c = run[m, r]
+            if "before" not in c or "after" not in c:
+                return None, None
+            ticks += int(c["after"][0][i]) - int(c["before"][0][i])
+            reqs += j["requests"]
+        return (ticks * 1e6 / hz / reqs if reqs else None), ticks
+
+    def lost(m):
+        n = sum(run[m, r][0]["lost"] for r in rounds)
+        if not n:
+            return "0"
+        by = ", ".join("%s %d" % (k, v) for k, v in
+                       ((k, sum(run[m, r][0].get(k, 0) for r in rounds))
+                        for k in CLASSES) if v)
+        return "**%d** (%s)" % (n, by)
+    per = [rps("yes", r) / rps("no", r) for r in rounds
+           if rps("yes", r) and rps("no", r)]
+    rows, mcpu = [], {}
+    for m in modes:
+        v = [rps(m, r) for r in rounds]
+        got = [x for x in v if x]
+        mu, mt = cpu(m, 0)
+        wu, _ = cpu(m, 1)
+        mcpu[m] = mu
+        ratio_med = "1" if m == "no" else \
+            ("%.3f" % statistics.median(per) if per else "—")
+        rows.append(["intercept_accept = " + m] +
+                    ["%.0f" % x if x else "—" for x in v] +
+                    ["%.0f" % statistics.median(got) if got else "—",
+                     ratio_med,
+                     "%.3f–%.3f" % (min(per), max(per))
+                     if per and m == "yes" else "",
+                     ms(med(m, "p50_ms")), ms(med(m, "p99_ms")),
+                     "%.1f (%d ticks)" % (mu, mt) if mu is not None
+                     else "—",
+                     "%.1f" % wu if wu is not None else "—",
+                     sum(run[m, r][0]["requests"] for r in rounds),
+                     lost(m)])
+    head = (["intercept_accept", "round 1 req/s"] +
+            ["round %d" % r for r in rounds if r > 1] +
+            ["median", "ratio to no (median of rounds)", "ratio range",
+             "p50 ms", "p99 ms", "master CPU µs per request",
+             "workers' CPU µs per request", "requests", "lost"])
+    cost = ""
+    if mcpu.get("yes") is not None and mcpu.get("no") is not None:
+        cost = ("  The master's CPU per accept with intercept_accept = "
+                "yes, over no: %.1f µs." % (mcpu["yes"] - mcpu["no"]))
+    return (title + table(head, rows) + "\n\n"
+            "The demo app (bench/app) under baton, 2 workers, ready = "
+            "notify, its socket passed by LISTEN_FDS, with "
+            "intercept_accept = no and = yes, both running side by side; "
+            "loadcheck -c %s for %s s on each in turn (no, yes, no, "
+            "yes...; %d rounds, after a 1 s warm-up of each), a new "
+            "connection per request and fast requests only, so that every "
+            "request is one accept(): with yes, a seccomp user "
+            "notification the master answers CONTINUE.  Each ratio divides "
+            "by intercept_accept = no in the same round.  p50 and p99: "
+            "loadcheck's, over each run, median of the rounds, in ms.  "
+            "CPU: user + system time of the master and of its 2 workers "
+            "from /proc/PID/stat before and after each run, in %d Hz "
+            "ticks, over all the rounds, divided by the requests.%s  "
+            "Lost: over all the rounds (refused, reset, eof, timeout, "
+            "non2xx, other); it must be 0." %
+            (load[0], load[1], nr, hz, cost) +
+            (" The workers changed during %s: their CPU figure is "
+             "off." % ", ".join(odd) if odd else "") +
+            (" The machine's 1-minute load average as each run began: "
+             "%s." % ", ".join(loads) if loads else ""))
+
 def plot_data(cases):
     d = os.path.join(OUT, "plot")
     os.makedirs(d, exist_ok=True)
@@ -648,6 +772,7 @@ def main():
     sections.append(footprint_section())
     sections.append(overhead_section())
     sections.append(intercept_section())
+    sections.append(accept_section())
     for f in (steady_section, slow_section, broken_section,
               keepalive_section):
         txt, cases = f()
