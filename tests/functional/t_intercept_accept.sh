@@ -9,7 +9,11 @@
 #  3. an idle keep-alive connection holds the drain until stop_timeout,
 #     which is then logged, and the worker is stopped anyway;
 #  4. scaling down (TTOU) drains the same way;
-#  5. the Go server (graceful, non-blocking accept) under intercept_bind and
+#  5. USR2, then WINCH and QUIT to the old master, the nginx way: the old
+#     master drains its own workers, and nothing is lost; this run also
+#     takes the path of a kernel without WAIT_KILLABLE_RECV (< 5.19),
+#     where a held accept() waits interruptibly;
+#  6. the Go server (graceful, non-blocking accept) under intercept_bind and
 #     intercept_accept: reloads lose nothing and every worker exits 0, so
 #     a held or refused accept4() never hangs its Shutdown.
 . "$(dirname "$0")/lib.sh"
@@ -130,7 +134,38 @@ exec 7<&-
 http_get "$url" >/dev/null || fail "generation 2 does not answer"
 quit idle
 
-# 5. A graceful Go server with both interceptions.
+# 5. A binary upgrade; the held accept() of a kernel before Linux 5.19.
+cp "$BUILD/baton" "$T/baton"
+BATON_CMD=("${BATON_CMD[@]/#$BUILD\/baton/$T/baton}")
+demo_conf "$T/t.ini" yes 10s 2
+BATON_INTERCEPT_NO_KILLABLE=1 baton_start "$T/t.ini"
+old=$BATON_PID
+load_start up "$url" -c 50 --slow-fraction 0.1 --slow-ms 1000
+sleep 1
+kill -USR2 "$old"
+wait_log "$T/baton.log" "baton\[$old\]: upgrade: started new master pid" 10
+new=$(grep -oE "baton\[$old\]: upgrade: started new master pid [0-9]+" \
+	"$T/baton.log" | tail -n 1 | awk '{print $NF}')
+track "$new"
+wait_log "$T/baton.log" "baton\[$new\]: generation 2: starting -> active" 15
+sleep 0.5
+kill -WINCH "$old"
+wait_log "$T/baton.log" "baton\[$old\]: generation 1: draining -> gone" 30
+n=$(count_log "$T/baton.log" "baton\[$old\]: generation 1 worker [01] pid [0-9]+: drained in")
+[ "$n" = 2 ] || fail "the old master drained $n of its 2 workers"
+kill -QUIT "$old"
+wait_for "old master $old exits" 30 eval "! alive $old"
+sleep 1
+load_stop up
+assert_no_loss up 200
+BATON_PID=$new
+[ "$(count_log "$T/baton.log" '\[warn\]')" = 0 ] ||
+	fail "warnings logged: $(grep '\[warn\]' "$T/baton.log" | head -3)"
+baton_signal QUIT
+wait_for "the new master exits" 30 eval "! alive $new"
+mv "$T/baton.log" "$T/upgrade.log"
+
+# 6. A graceful Go server with both interceptions.
 goserver_build
 write_conf "$T/go.ini" <<EOF2
 [baton]
@@ -160,4 +195,5 @@ n=$(count_log "$T/baton.log" 'pid [0-9]+: exited with status 0$')
 quit go
 
 pass "lost $plain_lost without intercept_accept, 0 with it (demoapp" \
-    "and Go); an idle connection held the drain for stop_timeout"
+    "and Go, HUP and USR2); an idle connection held the drain for" \
+    "stop_timeout"
