@@ -473,6 +473,17 @@ baton_wait_exit()
 	wait_exit "$BATON_PID" "${1:-40}"
 }
 
+# await_new_master OLD: after a USR2 to master OLD, wait (10 s) for it to
+# log the new master it started; set NEW_MASTER to that pid and track it.
+await_new_master()
+{
+	local pat="baton\\[$1\\]: upgrade: started new master pid [0-9]+"
+	wait_log "$T/baton.log" "$pat" 10
+	NEW_MASTER=$(grep -oE "$pat" "$T/baton.log" | tail -n 1 |
+		awk '{ print $NF }')
+	track "$NEW_MASTER"
+}
+
 # --- cleanup ------------------------------------------------------------
 
 # Prints "pid cmdline" of every live process whose environment holds our

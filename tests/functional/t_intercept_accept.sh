@@ -143,10 +143,8 @@ old=$BATON_PID
 load_start up "$url" -c 50 --slow-fraction 0.1 --slow-ms 1000
 sleep 1
 kill -USR2 "$old"
-wait_log "$T/baton.log" "baton\[$old\]: upgrade: started new master pid" 10
-new=$(grep -oE "baton\[$old\]: upgrade: started new master pid [0-9]+" \
-	"$T/baton.log" | tail -n 1 | awk '{print $NF}')
-track "$new"
+await_new_master "$old"
+new=$NEW_MASTER
 wait_log "$T/baton.log" "baton\[$new\]: generation 2: starting -> active" 15
 sleep 0.5
 kill -WINCH "$old"

@@ -32,10 +32,8 @@ load_start up "http://127.0.0.1:$port/" -c 50 --slow-fraction 0.1 \
 	--slow-ms 1500
 sleep 1
 kill -USR2 "$old"
-wait_log "$T/baton.log" "baton\[$old\]: upgrade: started new master pid" 10
-new=$(grep -oE "baton\[$old\]: upgrade: started new master pid [0-9]+" \
-	"$T/baton.log" | tail -n 1 | awk '{print $NF}')
-track "$new"
+await_new_master "$old"
+new=$NEW_MASTER
 wait_log "$T/baton.log" "baton\[$new\]: generation 2: starting -> active" 15
 for w in 0 1; do
 	grep -qE "baton\[$new\]: generation 2 worker $w pid [0-9]+: bind\(fd [0-9]+, 127.0.0.1:$port\) intercepted" \

@@ -95,10 +95,8 @@ note "$(echo "$delays" | tr '\n' ';')"
 
 # --- USR2: the new master becomes the main pid --------------------------
 baton_signal USR2
-wait_log "$T/baton.log" 'upgrade: started new master pid [0-9]+' 10
-new=$(grep -oE 'upgrade: started new master pid [0-9]+' "$T/baton.log" |
-	tail -n 1 | awk '{ print $NF }')
-track "$new"
+await_new_master "$BATON_PID"
+new=$NEW_MASTER
 note "USR2: new master pid $new"
 # (It numbers its generations on from the old master's.)
 fake_wait_active "$new" '[0-9]+' 20
@@ -147,10 +145,8 @@ pid=$(http_get "$url/pid") || fail "not served after the old master left"
 # main pid exits, or it stops the whole service (KillMode=mixed kills the
 # master that was to carry on), as after a crash.
 kill -USR2 "$new" || fail "cannot USR2 $new"
-wait_log "$T/baton.log" "baton\\[$new\\]: upgrade: started new master pid [0-9]+" 10
-newer=$(grep -oE "baton\\[$new\\]: upgrade: started new master pid [0-9]+" \
-	"$T/baton.log" | tail -n 1 | awk '{ print $NF }')
-track "$newer"
+await_new_master "$new"
+newer=$NEW_MASTER
 fake_wait_active "$newer" '[0-9]+' 20
 wait_for "fakesystemd to follow MAINPID=$newer" 10 \
 	eval '[ "$(fake_mainpid)" = "$newer" ]'

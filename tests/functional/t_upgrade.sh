@@ -29,10 +29,8 @@ old=$BATON_PID
 for i in $(seq 1 10); do
 	[ "$(cat "$T/t.pid")" = "$old" ] || fail "step $i: pidfile is not $old"
 	kill -USR2 "$old"
-	wait_log "$T/baton.log" "baton\[$old\]: upgrade: started new master pid" 10
-	new=$(grep -oE "baton\[$old\]: upgrade: started new master pid [0-9]+" \
-		"$T/baton.log" | tail -n 1 | awk '{print $NF}')
-	track "$new"
+	await_new_master "$old"
+	new=$NEW_MASTER
 	wait_log "$T/baton.log" "baton\[$new\]: generation [0-9]+: starting -> active" 15
 	wait_for "step $i: pidfile holds the new master" 5 \
 		eval "[ \"\$(cat $T/t.pid 2>/dev/null)\" = $new ]"
