@@ -42,6 +42,11 @@ note()
 
 # --- processes ----------------------------------------------------------
 
+# The /proc helpers (alive, children_of, descendants, …), shared with the
+# functional tests.
+# shellcheck source=SCRIPTDIR/../tests/proc.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/proc.sh" || exit 1
+
 TRACKED=()
 declare -A TRACK_START=()
 BENCH_TAG="bench.$$.${EPOCHREALTIME/./}"
@@ -71,83 +76,17 @@ track()
 	done
 }
 
-proc_state()
-{
-	local stat rest
-	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-	rest=${stat##*) }
-	echo "${rest%% *}"
-}
-
-# alive PID: exists and is not a zombie.
-alive()
-{
-	local s
-	s=$(proc_state "$1") || return 1
-	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
-}
-
 # ours PID: PID runs and is ours: the very process we tracked (same start
 # time), or one carrying our tag.  Every kill goes through it: on a busy
 # machine the pid of a process gone long ago may be someone else's now.
 ours()
 {
-	local -a env
 	alive "$1" || return 1
 	if [ -n "${TRACK_START[$1]:-}" ] &&
 		[ "$(proc_start "$1")" = "${TRACK_START[$1]}" ]; then
 		return 0
 	fi
-	mapfile -d '' env 2>/dev/null <"/proc/$1/environ" || return 1
-	case " ${env[*]} " in
-	*" BENCH_TAG=$BENCH_TAG "*) return 0 ;;
-	esac
-	return 1
-}
-
-# BENCH_PPID[pid]=ppid for every process, read without forking.
-bench_snapshot()
-{
-	local d p stat rest
-	declare -gA BENCH_PPID=()
-	for d in /proc/[0-9]*; do
-		p=${d#/proc/}
-		read -r stat 2>/dev/null <"$d/stat" || continue
-		rest=${stat##*) }
-		rest=${rest#* }
-		BENCH_PPID[$p]=${rest%% *}
-	done
-}
-
-# children_of PID: direct children, one per line.
-children_of()
-{
-	local p
-	bench_snapshot
-	for p in "${!BENCH_PPID[@]}"; do
-		[ "${BENCH_PPID[$p]}" = "$1" ] && echo "$p"
-	done
-	return 0
-}
-
-# descendants PID...: every descendant, one per line (one /proc scan).
-descendants()
-{
-	local -a queue=("$@")
-	local -A kids=()
-	local p c
-	bench_snapshot
-	for c in "${!BENCH_PPID[@]}"; do
-		kids[${BENCH_PPID[$c]}]+=" $c"
-	done
-	while [ ${#queue[@]} -gt 0 ]; do
-		p=${queue[0]}
-		queue=("${queue[@]:1}")
-		for c in ${kids[$p]:-}; do
-			echo "$c"
-			queue+=("$c")
-		done
-	done
+	proc_has_env "$1" BENCH_TAG "$BENCH_TAG"
 }
 
 # zombies_of PID: its children that are zombies, one per line.
@@ -197,22 +136,7 @@ stop_tree()
 # tagged: "pid cmdline" of every live process with our tag, but us.
 tagged()
 {
-	local d p
-	local -a env args
-	for d in /proc/[0-9]*; do
-		p=${d#/proc/}
-		[ "$p" = $$ ] && continue
-		[ "$p" = "$BASHPID" ] && continue
-		mapfile -d '' env 2>/dev/null <"$d/environ" || continue
-		case " ${env[*]} " in
-		*" BENCH_TAG=$BENCH_TAG "*)
-			if alive "$p"; then
-				mapfile -d '' args 2>/dev/null <"$d/cmdline"
-				echo "$p ${args[*]}"
-			fi
-			;;
-		esac
-	done
+	proc_tagged BENCH_TAG "$BENCH_TAG"
 }
 
 BENCH_CLEANED=0

@@ -28,6 +28,11 @@ DEMOAPP=$BUILD/demoapp
 LOADCHECK=$BUILD/loadcheck
 TEST_NAME=$(basename "$0" .sh)
 
+# The /proc helpers (alive, children_of, descendants, …), shared with the
+# bench.
+# shellcheck source=SCRIPTDIR/../proc.sh
+. "$FT_DIR/../proc.sh" || exit 1
+
 # Under valgrind everything is slower: wait_for scales its bounds by this.
 if [ "${VALGRIND:-0}" = 1 ]; then
 	BATON_CMD=(valgrind --error-exitcode=99 --leak-check=full
@@ -126,23 +131,6 @@ proc_ppid()
 	echo "${rest%% *}"
 }
 
-# proc_state PID: the one-letter state (R S D Z T …), empty when gone.
-proc_state()
-{
-	local stat rest
-	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-	rest=${stat##*) }
-	echo "${rest%% *}"
-}
-
-# alive PID: true while PID exists and is not a zombie.
-alive()
-{
-	local s
-	s=$(proc_state "$1") || return 1
-	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
-}
-
 # proc_env PID NAME: the value of NAME in the environment PID was started
 # with (non-zero when unset).
 proc_env()
@@ -157,57 +145,6 @@ proc_env()
 		fi
 	done
 	return 1
-}
-
-# proc_cmdline PID: its command line, spaces between arguments.
-proc_cmdline()
-{
-	local -a args=()
-	mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
-	echo "${args[*]}"
-}
-
-# FT_PPID[pid]=ppid for every process now, read without forking.
-ft_snapshot()
-{
-	local d p stat rest
-	declare -gA FT_PPID=()
-	for d in /proc/[0-9]*; do
-		p=${d#/proc/}
-		read -r stat 2>/dev/null <"$d/stat" || continue
-		rest=${stat##*) }
-		rest=${rest#* }
-		FT_PPID[$p]=${rest%% *}
-	done
-}
-
-# children_of PID: direct children, one per line.
-children_of()
-{
-	local p
-	ft_snapshot
-	for p in "${!FT_PPID[@]}"; do
-		[ "${FT_PPID[$p]}" = "$1" ] && echo "$p"
-	done
-	return 0
-}
-
-# descendants PID...: every descendant (not the pids themselves).
-descendants()
-{
-	local -a queue=("$@")
-	local p c
-	ft_snapshot
-	while [ ${#queue[@]} -gt 0 ]; do
-		p=${queue[0]}
-		queue=("${queue[@]:1}")
-		for c in "${!FT_PPID[@]}"; do
-			if [ "${FT_PPID[$c]}" = "$p" ]; then
-				echo "$c"
-				queue+=("$c")
-			fi
-		done
-	done
 }
 
 # worker_pids BATON_PID: its direct children (the workers), one per line.
@@ -491,19 +428,7 @@ await_new_master()
 # not find itself.
 ft_tagged()
 {
-	local d p
-	local -a env
-	for d in /proc/[0-9]*; do
-		p=${d#/proc/}
-		[ "$p" = $$ ] && continue
-		[ "$p" = "$BASHPID" ] && continue
-		mapfile -d '' env 2>/dev/null <"$d/environ" || continue
-		case " ${env[*]} " in
-		*" FT_TEST_TAG=$FT_TEST_TAG "*)
-			alive "$p" && echo "$p $(proc_cmdline "$p")"
-			;;
-		esac
-	done
+	proc_tagged FT_TEST_TAG "$FT_TEST_TAG"
 }
 
 ft_kill_tree()
