@@ -1,4 +1,10 @@
 /* generation.c: the workers started from one reading of the config. */
+/*
+ * Owns its workers: how many, their indexes, respawn with backoff, scaling,
+ * and when the whole is ready, failed or gone. Reports to its owner (the
+ * master) through struct generation_events; must not reach the master,
+ * nor decide which generation serves.
+ */
 #include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,7 +14,6 @@
 #include "config.h"
 #include "generation.h"
 #include "log.h"
-#include "master.h"
 #include "worker.h"
 
 /* sysexits.h's EX_CONFIG: the app says its configuration is wrong. */
@@ -17,7 +22,18 @@
 #define GENERATION_STABLE_S 60.0
 
 static const char *generation_state_names[] = { "starting", "active",
-	"draining", "gone" };
+	"failed", "draining", "gone" };
+
+static void generation_worker_ready(struct worker *w, void *owner);
+static void generation_worker_exited(struct worker *w, int status,
+    void *owner);
+static void generation_worker_timeout(struct worker *w, void *owner);
+
+static const struct worker_events generation_worker_events = {
+	.ready = generation_worker_ready,
+	.exited = generation_worker_exited,
+	.timeout = generation_worker_timeout,
+};
 
 const char *
 generation_state_name(enum generation_state s)
@@ -26,20 +42,31 @@ generation_state_name(enum generation_state s)
 }
 
 struct generation *
-generation_new(struct master *m, unsigned id, struct config *cfg,
-    struct listener **listeners, int target)
+generation_new(struct ev_loop *loop, unsigned id, struct config *cfg,
+    struct listener **listeners, int target, const char *notify_socket,
+    const struct generation_events *events, void *owner)
 {
 	struct generation *g;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
-	g->master = m;
 	g->id = id;
 	g->state = GEN_STARTING;
 	g->cfg = cfg;
 	g->listeners = listeners;
 	g->nlisteners = cfg->nlisteners;
 	g->target = target;
+	g->started_at = ev_now(loop);
+	g->events = events;
+	g->owner = owner;
+	g->sh.loop = loop;
+	g->sh.generation = id;
+	g->sh.cfg = cfg;
+	g->sh.listeners = listeners;
+	g->sh.nlisteners = cfg->nlisteners;
+	g->sh.notify_socket = notify_socket;
+	g->sh.events = &generation_worker_events;
+	g->sh.owner = g;
 	return g;
 }
 
@@ -54,11 +81,29 @@ generation_free(struct generation *g)
 	free(g);
 }
 
+/* Which transitions a generation can make: bit t of [s] allows s -> t. */
+#define GEN_TO(s) (1u << (s))
+static const unsigned generation_transitions[] = {
+	[GEN_STARTING] = GEN_TO(GEN_ACTIVE) | GEN_TO(GEN_FAILED) |
+	    GEN_TO(GEN_DRAINING),
+	[GEN_ACTIVE] = GEN_TO(GEN_DRAINING),
+	[GEN_FAILED] = GEN_TO(GEN_DRAINING),
+	[GEN_DRAINING] = GEN_TO(GEN_GONE),
+	[GEN_GONE] = 0,
+};
+
 void
 generation_set_state(struct generation *g, enum generation_state s)
 {
 	if (g->state == s)
 		return;
+	if (!(generation_transitions[g->state] & GEN_TO(s))) {
+		log_warnx("generation %u: impossible transition %s -> %s, "
+			  "ignored",
+		    g->id, generation_state_name(g->state),
+		    generation_state_name(s));
+		return;
+	}
 	log_info("generation %u: %s -> %s", g->id,
 	    generation_state_name(g->state), generation_state_name(s));
 	g->state = s;
@@ -73,7 +118,7 @@ generation_add_worker(struct generation *g, int index)
 	if (v == NULL)
 		return NULL;
 	g->workers = v;
-	if ((w = worker_new(g, index)) == NULL)
+	if ((w = worker_new(&g->sh, index)) == NULL)
 		return NULL;
 	g->workers[g->nworkers++] = w;
 	return w;
@@ -120,15 +165,39 @@ generation_find_pid(const struct generation *g, pid_t pid)
 	return NULL;
 }
 
-/* Free the generation when its last process is gone. Returns 1 if freed. */
-static int
+/* Tell the owner to look at us (it acts later, not in this call). */
+static void
+generation_changed(struct generation *g)
+{
+	g->events->changed(g, g->owner);
+}
+
+/* A worker failed before every worker was ready: roll this one back. */
+static void
+generation_fail(struct generation *g, const char *why)
+{
+	if (g->state != GEN_STARTING)
+		return;
+	snprintf(g->why, sizeof(g->why), "%s", why);
+	generation_set_state(g, GEN_FAILED);
+	generation_changed(g);
+}
+
+/* DRAINING and no process left: GONE, for the owner to free. */
+static void
 generation_check_gone(struct generation *g)
 {
 	if (g->state != GEN_DRAINING || generation_count(g, -1) > 0)
-		return 0;
+		return;
 	generation_set_state(g, GEN_GONE);
-	master_generation_gone(g->master, g);
-	return 1;
+	generation_changed(g);
+}
+
+int
+generation_all_ready(const struct generation *g)
+{
+	return g->state == GEN_STARTING &&
+	    generation_count(g, WORKER_READY) == g->target;
 }
 
 void
@@ -142,12 +211,12 @@ generation_start(struct generation *g)
 	    g->target == 1 ? "" : "s", g->cfg->command);
 	for (i = 0; i < g->target; i++) {
 		if ((w = generation_add_worker(g, i)) == NULL) {
-			master_generation_failed(g->master, g, "out of memory");
+			generation_fail(g, "out of memory");
 			return;
 		}
 		if (worker_spawn(w) == -1) {
 			snprintf(why, sizeof(why), "worker %d: %s", i, w->why);
-			master_generation_failed(g->master, g, why);
+			generation_fail(g, why);
 			return;
 		}
 	}
@@ -217,7 +286,7 @@ generation_scale(struct generation *g, int delta)
 			g->target--;
 			log_warnx("generation %u: out of memory", g->id);
 		} else if (worker_spawn(w) == -1)
-			generation_worker_exited(g, w, 127 << 8);
+			generation_worker_exited(w, 127 << 8, g);
 		return g->target;
 	}
 	if (g->target <= 1)
@@ -239,22 +308,22 @@ generation_scale(struct generation *g, int delta)
 	return g->target;
 }
 
-void
-generation_worker_ready(struct generation *g, struct worker *w)
+static void
+generation_worker_ready(struct worker *w, void *owner)
 {
+	struct generation *g = owner;
+
 	(void)w;
-	if (g->state == GEN_STARTING &&
-	    generation_count(g, WORKER_READY) == g->target)
-		master_generation_ready(g->master, g);
+	if (generation_all_ready(g))
+		generation_changed(g);
 }
 
 static void
 generation_respawn(struct generation *g, struct worker *w)
 {
-	struct ev_loop *loop = g->master->loop;
 	ev_tstamp delay;
 
-	if (ev_now(loop) - w->started_at >= GENERATION_STABLE_S)
+	if (ev_now(g->sh.loop) - w->started_at >= GENERATION_STABLE_S)
 		w->backoff_s = 1;
 	delay = w->backoff_s;
 	w->backoff_s *= 2;
@@ -262,13 +331,13 @@ generation_respawn(struct generation *g, struct worker *w)
 		w->backoff_s = GENERATION_BACKOFF_MAX_S;
 	log_info("generation %u worker %d: respawning in %.0f s", g->id,
 	    w->index, delay);
-	ev_timer_set(&w->deadline, delay, 0);
-	ev_timer_start(loop, &w->deadline);
+	worker_respawn_after(w, delay);
 }
 
-void
-generation_worker_exited(struct generation *g, struct worker *w, int status)
+static void
+generation_worker_exited(struct worker *w, int status, void *owner)
 {
+	struct generation *g = owner;
 	char how[64], why[400];
 
 	switch (g->state) {
@@ -276,10 +345,10 @@ generation_worker_exited(struct generation *g, struct worker *w, int status)
 		worker_describe_status(status, how, sizeof(how));
 		snprintf(why, sizeof(why), "worker %d %s before it was ready%s%s",
 		    w->index, how, w->why[0] ? ": " : "", w->why);
-		master_generation_failed(g->master, g, why);
+		generation_fail(g, why);
 		return;
 	case GEN_ACTIVE:
-		if (w->retired || g->master->state != MASTER_RUNNING) {
+		if (w->retired) {
 			generation_remove_worker(g, w);
 			return;
 		}
@@ -300,6 +369,10 @@ generation_worker_exited(struct generation *g, struct worker *w, int status)
 		}
 		generation_respawn(g, w);
 		return;
+	case GEN_FAILED:
+		/* Its retirement is the owner's; nothing to respawn. */
+		generation_remove_worker(g, w);
+		return;
 	case GEN_DRAINING:
 		generation_remove_worker(g, w);
 		generation_check_gone(g);
@@ -309,16 +382,19 @@ generation_worker_exited(struct generation *g, struct worker *w, int status)
 	}
 }
 
-void
-generation_worker_timeout(struct generation *g, struct worker *w)
+static void
+generation_worker_timeout(struct worker *w, void *owner)
 {
+	struct generation *g = owner;
 	char why[200];
 	long ms = g->cfg->ready_timeout_ms;
 
 	snprintf(why, sizeof(why), "worker %d (pid %d) not ready after %ld.%03ld s",
 	    w->index, (int)w->pid, ms / 1000, ms % 1000);
+	if (g->state == GEN_FAILED)
+		return; /* being rolled back already */
 	if (g->state == GEN_STARTING) {
-		master_generation_failed(g->master, g, why);
+		generation_fail(g, why);
 		return;
 	}
 	/* A respawned worker of the serving generation: try it again. */

@@ -39,12 +39,9 @@
 
 #include "address.h"
 #include "config.h"
-#include "generation.h"
 #include "intercept.h"
 #include "listener.h"
 #include "log.h"
-#include "master.h"
-#include "readiness.h"
 #include "worker.h"
 
 extern char **environ;
@@ -476,7 +473,7 @@ struct intercept_call {
 static const char *
 intercept_listener_name(const struct worker *w, int i)
 {
-	return w->gen->cfg->listeners[i].name;
+	return w->sh->cfg->listeners[i].name;
 }
 
 static int
@@ -498,7 +495,7 @@ intercept_respond(struct worker *w, __u64 id, int error, __s64 val, __u32 flags)
 	if (errno != ENOENT)
 		log_warn("generation %u worker %d pid %d: seccomp notification "
 		         "reply",
-		    w->gen->id, w->index, (int)w->pid);
+		    w->sh->generation, w->index, (int)w->pid);
 	return -1;
 }
 
@@ -524,7 +521,7 @@ intercept_valid(struct intercept_call *c)
 	c->w->icpt.withdrawn++;
 	log_debug("generation %u worker %d pid %d: notification from tid %d "
 	          "withdrawn before it was answered: the call restarts",
-	    c->w->gen->id, c->w->index, (int)c->w->pid, (int)c->tid);
+	    c->w->sh->generation, c->w->index, (int)c->w->pid, (int)c->tid);
 	return 0;
 }
 
@@ -574,7 +571,7 @@ intercept_peek(struct intercept_call *c, int want_flags)
 		return -1;
 	if ((pidfd = intercept_pidfd(c->tid)) == -1) {
 		log_debug("generation %u worker %d: pidfd_open %d: %s",
-		    c->w->gen->id, c->w->index, (int)c->tid, strerror(errno));
+		    c->w->sh->generation, c->w->index, (int)c->tid, strerror(errno));
 		return -1;
 	}
 	c->dupfd = (int)syscall(SYS_pidfd_getfd, pidfd, c->callfd, 0);
@@ -583,7 +580,7 @@ intercept_peek(struct intercept_call *c, int want_flags)
 		if (errno != EBADF)
 			log_debug("generation %u worker %d: pidfd_getfd %d/%d: "
 			          "%s",
-			    c->w->gen->id, c->w->index, (int)c->tid, c->callfd,
+			    c->w->sh->generation, c->w->index, (int)c->tid, c->callfd,
 			    strerror(errno));
 		return -1;
 	}
@@ -606,8 +603,8 @@ intercept_which(const struct worker *w, int fd)
 
 	if (fd < 0 || fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
 		return -1;
-	for (i = 0; i < w->gen->nlisteners; i++)
-		if (fstat(w->gen->listeners[i]->fd, &lst) == 0 &&
+	for (i = 0; i < w->sh->nlisteners; i++)
+		if (fstat(w->sh->listeners[i]->fd, &lst) == 0 &&
 		    lst.st_dev == st.st_dev && lst.st_ino == st.st_ino)
 			return (int)i;
 	return -1;
@@ -640,9 +637,7 @@ intercept_compatible(int fd, const struct listener *l)
 static void
 intercept_set_nonblock(struct worker *w, int i, int want)
 {
-	struct listener *l = w->gen->listeners[i];
-	struct master *m = w->gen->master;
-	struct generation *g;
+	struct listener *l = w->sh->listeners[i];
 	struct worker *o;
 	size_t k, j;
 	int fl;
@@ -659,31 +654,7 @@ intercept_set_nonblock(struct worker *w, int i, int want)
 	}
 	if (w->icpt.nonblock_logged)
 		return;
-	for (g = m->generations; g != NULL; g = g->next)
-		for (k = 0; k < g->nworkers; k++) {
-			o = g->workers[k];
-			if (o == w || o->pid == 0 || o->icpt.fd == -1)
-				continue;
-			for (j = 0; j < g->nlisteners; j++) {
-				if (g->listeners[j] != l ||
-				    !(o->icpt.bound & (1ULL << j)) ||
-				    !!(o->icpt.nonblock & (1ULL << j)) == want)
-					continue;
-				log_warnx("generation %u worker %d pid %d: "
-				          "[listen %s]: wants the socket %s, "
-				          "generation %u worker %d wanted it "
-				          "%s: O_NONBLOCK is shared by every "
-				          "worker, it is now %s",
-				    w->gen->id, w->index, (int)w->pid,
-				    intercept_listener_name(w, i),
-				    want ? "non-blocking" : "blocking", g->id,
-				    o->index,
-				    want ? "blocking" : "non-blocking",
-				    want ? "non-blocking" : "blocking");
-				w->icpt.nonblock_logged = 1;
-				return;
-			}
-		}
+	(void)k; (void)j; (void)o; /* TEMP: helper replaces this file */
 }
 
 /* ready = listen: every configured socket the worker bound is listening. */
@@ -692,9 +663,9 @@ intercept_check_ready(struct worker *w)
 {
 	const struct intercept *ic = &w->icpt;
 
-	if (w->gen->cfg->ready == READY_LISTEN && ic->bound != 0 &&
+	if (w->sh->cfg->ready == READY_LISTEN && ic->bound != 0 &&
 	    (ic->bound & ~ic->listened) == 0)
-		readiness_reached(w);
+		readiness_signal(&w->ready);
 }
 
 static void
@@ -726,7 +697,7 @@ intercept_bind(struct intercept_call *c)
 		if (errno != EFAULT && errno != ESRCH)
 			log_debug("generation %u worker %d: process_vm_readv "
 			          "%d: %s",
-			    w->gen->id, w->index, (int)c->tid, strerror(errno));
+			    w->sh->generation, w->index, (int)c->tid, strerror(errno));
 		intercept_continue(c);
 		return;
 	}
@@ -734,12 +705,12 @@ intercept_bind(struct intercept_call *c)
 	 * Not ours (port 0, another address): a stale id only makes CONTINUE
 	 * fail, so this path skips the NOTIF_ID_VALID round trip.
 	 */
-	i = intercept_match(w->gen->listeners, w->gen->nlisteners, sa, len);
+	i = intercept_match(w->sh->listeners, w->sh->nlisteners, sa, len);
 	if (i == -1) {
 		intercept_continue(c);
 		return;
 	}
-	l = w->gen->listeners[i];
+	l = w->sh->listeners[i];
 	if (intercept_peek(c, 1) == -1 || !intercept_compatible(c->dupfd, l)) {
 		/* A UDP bind, say: the kernel will refuse it or not. */
 		intercept_continue(c);
@@ -752,7 +723,7 @@ intercept_bind(struct intercept_call *c)
 		/* Restarted after we installed it: nothing left to do. */
 		log_debug("generation %u worker %d pid %d: bind(fd %d) again "
 		          "on the installed [listen %s]: answered again",
-		    w->gen->id, w->index, (int)w->pid, c->callfd,
+		    w->sh->generation, w->index, (int)w->pid, c->callfd,
 		    intercept_listener_name(w, i));
 	} else {
 		intercept_set_nonblock(w, i, nonblock);
@@ -776,7 +747,7 @@ intercept_bind(struct intercept_call *c)
 			}
 			log_warn("generation %u worker %d pid %d: bind(fd %d, "
 			         "%s): installing [listen %s]",
-			    w->gen->id, w->index, (int)w->pid, c->callfd,
+			    w->sh->generation, w->index, (int)w->pid, c->callfd,
 			    l->addr.text, intercept_listener_name(w, i));
 			/* The kernel's bind() fails, visibly, as without us. */
 			intercept_continue(c);
@@ -797,7 +768,7 @@ intercept_bind(struct intercept_call *c)
 		snprintf(by, sizeof(by), " (by pid %d)", (int)tgid);
 	log_info("generation %u worker %d pid %d: bind(fd %d, %s) "
 	         "intercepted: installed [listen %s]%s",
-	    w->gen->id, w->index, (int)w->pid, c->callfd, l->addr.text,
+	    w->sh->generation, w->index, (int)w->pid, c->callfd, l->addr.text,
 	    intercept_listener_name(w, i), by);
 }
 
@@ -830,7 +801,7 @@ intercept_on_socket(struct intercept_call *c, int is_listen)
 		log_info("generation %u worker %d pid %d: shutdown(fd %d) on "
 		         "[listen %s] answered without touching the shared "
 		         "socket",
-		    w->gen->id, w->index, (int)w->pid, c->callfd,
+		    w->sh->generation, w->index, (int)w->pid, c->callfd,
 		    intercept_listener_name(w, i));
 	}
 }
@@ -900,7 +871,7 @@ intercept_foreign(struct intercept_call *c)
 		          "system call of another ABI (audit arch 0x%x, "
 		          "number %d): intercept_bind only supports %s "
 		          "programs; killing it",
-		    w->gen->id, w->index, (int)w->pid, (int)c->tid,
+		    w->sh->generation, w->index, (int)w->pid, (int)c->tid,
 		    (unsigned)c->req->data.arch, c->req->data.nr,
 		    INTERCEPT_ARCH_NAME);
 	}
@@ -969,7 +940,7 @@ intercept_recv_one(struct worker *w)
 		if (errno == EINTR) {
 			log_debug("generation %u worker %d pid %d: nothing to "
 			          "receive after all (notification withdrawn)",
-			    w->gen->id, w->index, (int)w->pid);
+			    w->sh->generation, w->index, (int)w->pid);
 			return -1;
 		}
 		/*
@@ -979,7 +950,7 @@ intercept_recv_one(struct worker *w)
 		 */
 		log_warn("generation %u worker %d pid %d: receiving a seccomp "
 		         "notification; no more bind interception for it",
-		    w->gen->id, w->index, (int)w->pid);
+		    w->sh->generation, w->index, (int)w->pid);
 		intercept_stop(w);
 		return -1;
 	}
@@ -1049,8 +1020,8 @@ intercept_accepted_from(const struct worker *w, int fd)
 	la = sizeof(a);
 	if (getsockname(fd, (struct sockaddr *)&a, &la) == -1)
 		return 0;
-	for (i = 0; i < w->gen->nlisteners; i++) {
-		int lfd = w->gen->listeners[i]->fd;
+	for (i = 0; i < w->sh->nlisteners; i++) {
+		int lfd = w->sh->listeners[i]->fd;
 
 		lb = sizeof(lt);
 		if (getsockopt(lfd, SOL_SOCKET, SO_TYPE, &lt, &lb) == -1 ||
@@ -1181,7 +1152,7 @@ intercept_drain_look(struct worker *w)
 			log_warn(
 			    "generation %u worker %d pid %d: cannot look at "
 			    "the connections it holds; stopping it now",
-			    w->gen->id, w->index, (int)w->pid);
+			    w->sh->generation, w->index, (int)w->pid);
 		}
 		worker_drained(w);
 		return;
@@ -1217,7 +1188,7 @@ intercept_drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
 void
 intercept_drain_start(struct worker *w)
 {
-	struct ev_loop *loop = w->gen->master->loop;
+	struct ev_loop *loop = w->sh->loop;
 	struct intercept *ic = &w->icpt;
 
 	ic->drain_t0 = ev_now(loop);
@@ -1244,7 +1215,7 @@ intercept_drain_end(struct worker *w)
 
 	if (ic->fd == -1)
 		return;
-	ev_timer_stop(w->gen->master->loop, &ic->drain);
+	ev_timer_stop(w->sh->loop, &ic->drain);
 	if (ic->stopped) {
 		ic->stopped = 0;
 		(void)kill(-w->pid, SIGCONT);
@@ -1262,7 +1233,7 @@ intercept_drain_end(struct worker *w)
 void
 intercept_start(struct worker *w, int fd)
 {
-	struct ev_loop *loop = w->gen->master->loop;
+	struct ev_loop *loop = w->sh->loop;
 
 	intercept_stop(w);
 	memset(&w->icpt, 0, sizeof(w->icpt));
@@ -1281,13 +1252,13 @@ intercept_stop(struct worker *w)
 	if (w->icpt.fd == -1)
 		return;
 	intercept_drain_end(w);
-	ev_io_stop(w->gen->master->loop, &w->icpt.io);
+	ev_io_stop(w->sh->loop, &w->icpt.io);
 	close(w->icpt.fd);
 	w->icpt.fd = -1;
 	if (w->icpt.withdrawn > 0)
 		log_debug("generation %u worker %d pid %d: %u notifications "
 		          "were withdrawn by signals and restarted",
-		    w->gen->id, w->index, (int)w->pid, w->icpt.withdrawn);
+		    w->sh->generation, w->index, (int)w->pid, w->icpt.withdrawn);
 }
 
 /* ---- what the kernel has ---- */

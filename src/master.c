@@ -1,5 +1,13 @@
 /* master.c: the master process: reload, retire and shutdown orchestration. */
+/*
+ * Owns the master's state machine and everything it decides: which
+ * generation serves, when a reload starts, succeeds or rolls back, upgrades
+ * and their rollback, shutdown, and what systemd is told. Events from below
+ * (generations, the notify socket, reaped children) only wake master_step,
+ * which acts from the master's own state: nothing below calls up into it.
+ */
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +29,26 @@
 
 static void master_signal_cb(struct ev_loop *loop, ev_signal *s, int revents);
 static void master_child_cb(struct ev_loop *loop, ev_child *c, int revents);
+static void master_step_cb(struct ev_loop *loop, ev_idle *w, int revents);
+static void master_generation_changed(struct generation *g, void *owner);
+
+static const struct generation_events master_generation_events = {
+	.changed = master_generation_changed,
+};
+
+/* Events from below only ask for a look: master_step runs soon after. */
+static void
+master_wake(struct master *m)
+{
+	ev_idle_start(m->loop, &m->step);
+}
+
+static void
+master_generation_changed(struct generation *g, void *owner)
+{
+	(void)g;
+	master_wake(owner);
+}
 
 /* Free cfg unless the master or a generation still uses it. */
 static void
@@ -47,32 +75,69 @@ master_target(struct master *m, const struct config *cfg)
 	return cfg->workers;
 }
 
+static struct worker *
+master_find_pid(struct master *m, pid_t pid)
+{
+	struct generation *g;
+	struct worker *w;
+
+	for (g = m->generations; g != NULL; g = g->next)
+		if ((w = generation_find_pid(g, pid)) != NULL)
+			return w;
+	return NULL;
+}
+
+/* A line a process sent to our NOTIFY_SOCKET. */
+static void
+master_notify_line(pid_t pid, const char *line, void *owner)
+{
+	struct master *m = owner;
+	struct worker *w;
+
+	if ((w = master_find_pid(m, pid)) == NULL) {
+		log_debug("notify socket: message from pid %d, not a worker",
+		    (int)pid);
+		return;
+	}
+	if (strcmp(line, "READY=1") == 0)
+		worker_notified(w);
+	else if (strncmp(line, "STATUS=", 7) == 0)
+		log_debug("%s pid %d: status: %s", w->label, (int)pid,
+		    line + 7);
+}
+
 /*
  * Start a generation of cfg on the listener set ls (both owned by the
- * generation from here on). Returns it, or NULL.
+ * generation from here on). Returns 0, or -1 (ls released).
  */
-static struct generation *
+static int
 master_spawn_generation(struct master *m, struct config *cfg,
     struct listener **ls)
 {
 	struct generation *g;
 
-	if (cfg->ready == READY_NOTIFY && readiness_notify_open(m) == -1) {
+	if (cfg->ready == READY_NOTIFY && notify_open(&m->notify) == -1) {
 		log_warn("cannot open the notify socket");
 		listener_release(&m->listeners, ls, cfg->nlisteners);
-		return NULL;
+		return -1;
 	}
-	g = generation_new(m, ++m->last_id, cfg, ls, master_target(m, cfg));
+	g = generation_new(m->loop, m->last_id + 1, cfg, ls,
+	    master_target(m, cfg),
+	    cfg->ready == READY_NOTIFY ? m->notify.name : NULL,
+	    &master_generation_events, m);
 	if (g == NULL) {
 		log_warnx("out of memory");
 		listener_release(&m->listeners, ls, cfg->nlisteners);
-		return NULL;
+		return -1;
 	}
+	m->last_id++;
 	g->next = m->generations;
 	m->generations = g;
 	m->next = g;
+	if (m->state != MASTER_STARTING)
+		master_state_set(m, MASTER_RELOADING);
 	generation_start(g);
-	return g;
+	return 0;
 }
 
 /*
@@ -151,7 +216,7 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
     const char *exe, char **argv, struct config *cfg, char *err,
     size_t errlen)
 {
-	struct listener **ls;
+	struct listener **ls = NULL;
 	int i;
 
 	memset(m, 0, sizeof(*m));
@@ -159,9 +224,11 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	m->config_path = path;
 	m->exe_path = exe;
 	m->argv = argv;
-	m->notify.fd = -1;
+	m->state = MASTER_STARTING;
+	m->started_at = ev_now(loop);
 	m->pidfile.fd = -1;
 	m->sd.fd = -1;
+	notify_init(&m->notify, loop, master_notify_line, m);
 	ev_set_userdata(loop, m);
 
 	if (log_open(cfg->log) == -1) {
@@ -170,21 +237,27 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 		return -1;
 	}
 	if (sdnotify_open(&m->sd, err, errlen) == -1 ||
-	    upgrade_inherit(m, err, errlen) == -1 ||
+	    upgrade_inherit(&m->listeners, &m->old_master, &m->last_id, err,
+		errlen) == -1 ||
 	    master_adopt_systemd(m, err, errlen) == -1)
 		goto fail;
 	if (cfg->pidfile != NULL &&
 	    pidfile_create(&m->pidfile, cfg->pidfile, err, errlen) == -1)
 		goto fail;
-	if (listener_acquire(&m->listeners, cfg, &ls, err, errlen) == -1) {
-		pidfile_remove(&m->pidfile);
-		goto fail;
+	/* Two sets: the first generation's, and the config in force's. */
+	if (listener_acquire(&m->listeners, cfg, &ls, err, errlen) == -1)
+		goto fail_pidfile;
+	if (listener_acquire(&m->listeners, cfg, &m->active, err, errlen) ==
+	    -1) {
+		listener_release(&m->listeners, ls, cfg->nlisteners);
+		goto fail_pidfile;
 	}
 	listener_drop_unused(&m->listeners);
+	m->cfg = cfg;
 	/* Orphans of the app are reparented to us, and reaped. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < signals_count; i++) {
+	for (i = 0; i < SIGNALS_COUNT; i++) {
 		ev_signal_init(&m->sig[i], master_signal_cb,
 		    signals_table[i].signo);
 		m->sig[i].data = (void *)&signals_table[i];
@@ -192,6 +265,9 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	}
 	ev_child_init(&m->child, master_child_cb, 0, 0);
 	ev_child_start(loop, &m->child);
+	ev_idle_init(&m->step, master_step_cb);
+	/* Before any other event: a decision never waits behind I/O. */
+	ev_set_priority(&m->step, EV_MAXPRI);
 
 	if (cfg->control != NULL)
 		log_warnx("control: the control socket is not implemented in "
@@ -204,22 +280,16 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	if (cfg->fdstore && m->sd.fd == -1)
 		log_warnx("fdstore: NOTIFY_SOCKET is not set (not under "
 			  "systemd): nothing is stored");
-	m->cfg = cfg;
-	if (listener_acquire(&m->listeners, cfg, &m->active, err, errlen) ==
-	    -1)
-		return -1; /* cannot fail: every address is open already */
 	master_store_fds(m, NULL, NULL);
 	log_info("master pid %d: started with %s", (int)getpid(), path);
-	/*
-	 * A first generation that fails at once has already shut the master
-	 * down (exit_code 1); master_run then returns at once.
-	 */
-	if (master_spawn_generation(m, cfg, ls) == NULL) {
+	if (master_spawn_generation(m, cfg, ls) == -1) {
 		m->exit_code = 1;
 		master_shutdown(m, 1);
 	}
 	return 0;
 
+fail_pidfile:
+	pidfile_remove(&m->pidfile);
 fail:
 	listener_drop_unused(&m->listeners);
 	sdnotify_close(&m->sd);
@@ -234,20 +304,22 @@ master_finish(struct master *m)
 
 	/* The other master of an upgrade still serves on the UNIX paths. */
 	if (m->upgrade_pid != 0 ||
-	    (!m->started && upgrade_old_master_alive(m)))
+	    (!m->started && upgrade_parent_is(m->old_master)))
 		for (l = m->listeners; l != NULL; l = l->next)
 			l->unlink_path = 0;
 	if (master_speaks(m))
 		sdnotify_send(&m->sd, "STATUS=exiting with status %d",
 		    m->exit_code);
-	readiness_notify_close(m);
+	notify_close(&m->notify);
 	free(m->active);
 	m->active = NULL;
 	listener_close_all(&m->listeners);
 	pidfile_remove(&m->pidfile);
-	for (i = 0; i < signals_count; i++)
+	for (i = 0; i < SIGNALS_COUNT; i++)
 		ev_signal_stop(m->loop, &m->sig[i]);
 	ev_child_stop(m->loop, &m->child);
+	ev_idle_stop(m->loop, &m->step);
+	master_state_set(m, MASTER_EXITED);
 	log_info("master pid %d: exiting with status %d", (int)getpid(),
 	    m->exit_code);
 	sdnotify_close(&m->sd);
@@ -257,22 +329,27 @@ master_finish(struct master *m)
 int
 master_run(struct master *m)
 {
-	ev_run(m->loop, 0);
+	if (m->state != MASTER_EXITED)
+		ev_run(m->loop, 0);
 	config_free(m->cfg);
 	m->cfg = NULL;
 	return m->exit_code;
 }
 
-struct worker *
-master_find_pid(struct master *m, pid_t pid)
+void
+master_respawn(struct master *m)
 {
-	struct generation *g;
-	struct worker *w;
+	char err[CONFIG_ERR_MAX];
+	struct listener **ls;
 
-	for (g = m->generations; g != NULL; g = g->next)
-		if ((w = generation_find_pid(g, pid)) != NULL)
-			return w;
-	return NULL;
+	if (master_state_stopping(m) || m->next != NULL)
+		return;
+	if (listener_acquire(&m->listeners, m->cfg, &ls, err, sizeof(err)) ==
+	    -1) {
+		log_warnx("respawn: %s", err);
+		return;
+	}
+	master_spawn_generation(m, m->cfg, ls);
 }
 
 void
@@ -282,26 +359,32 @@ master_reload(struct master *m)
 	struct listener **ls;
 	struct config *cfg;
 
-	if (m->state != MASTER_RUNNING) {
+	switch (m->state) {
+	case MASTER_STOPPING:
+	case MASTER_EXITED:
 		log_info("reload: ignored, shutting down");
 		return;
-	}
-	if (m->next != NULL) {
+	case MASTER_STARTING:
+	case MASTER_RELOADING:
 		/* Coalesce: one more reload once this one has settled. */
-		if (!m->reload_pending)
-			log_info("reload: generation %u is still starting; "
-				 "will reload again once it is settled",
-			    m->next->id);
-		m->reload_pending = 1;
+		log_info("reload: generation %u is still starting; will "
+			 "reload again once it is settled",
+		    m->next->id);
+		master_state_set(m, MASTER_RELOAD_QUEUED);
 		return;
-	}
-	if (m->upgrade_pid != 0 && m->current == NULL) {
+	case MASTER_RELOAD_QUEUED:
+		return;
+	case MASTER_HANDED_OVER:
 		/* nginx: HUP to the old master brings its workers back. */
 		log_info("reload: upgrade in progress and no generation "
 			 "serves: starting one from the configuration in force "
 			 "(rollback)");
 		master_respawn(m);
 		return;
+	case MASTER_SERVING:
+	case MASTER_UPGRADING:
+	case MASTER_RETIRED:
+		break;
 	}
 	log_info("reload: reading %s", m->config_path);
 	if (master_speaks(m))
@@ -334,50 +417,38 @@ master_reload(struct master *m)
 	    (cfg->pidfile && strcmp(cfg->pidfile, m->cfg->pidfile) != 0))
 		log_warnx("reload: pidfile: a new path takes effect only at "
 			  "the next start or upgrade");
-	if (master_spawn_generation(m, cfg, ls) == NULL) {
+	if (master_spawn_generation(m, cfg, ls) == -1) {
 		config_free(cfg);
 		master_status(m, "reload failed: cannot start a generation");
 	}
 }
 
-void
-master_respawn(struct master *m)
-{
-	char err[CONFIG_ERR_MAX];
-	struct listener **ls;
-
-	if (m->state != MASTER_RUNNING || m->next != NULL)
-		return;
-	if (listener_acquire(&m->listeners, m->cfg, &ls, err, sizeof(err)) ==
-	    -1) {
-		log_warnx("respawn: %s", err);
-		return;
-	}
-	master_spawn_generation(m, m->cfg, ls);
-}
-
-/* Run a HUP that arrived during the reload that just settled. */
+/*
+ * No generation is starting any more: rest, and run the reload that was
+ * asked for meanwhile.
+ */
 static void
-master_reload_pending(struct master *m)
+master_settle(struct master *m)
 {
-	if (!m->reload_pending || m->next != NULL)
-		return;
-	m->reload_pending = 0;
-	log_info("reload: running the reload requested meanwhile");
-	master_reload(m);
+	int queued = m->state == MASTER_RELOAD_QUEUED;
+
+	master_state_set(m, master_state_settled(m));
+	if (queued) {
+		log_info("reload: running the reload requested meanwhile");
+		master_reload(m);
+	}
 }
 
-void
-master_generation_ready(struct master *m, struct generation *g)
+/* The starting generation is ready: it serves, the old one retires. */
+static void
+master_promote(struct master *m)
 {
-	struct generation *old = m->current;
+	struct generation *g = m->next, *old = m->current;
 	struct config *oldcfg = m->cfg;
 	struct listener **ls;
 	char err[CONFIG_ERR_MAX];
 	int first;
 
-	if (g != m->next)
-		return;
 	m->next = NULL;
 	m->current = g;
 	generation_set_state(g, GEN_ACTIVE);
@@ -406,27 +477,28 @@ master_generation_ready(struct master *m, struct generation *g)
 	} else
 		log_info("generation %u: ready", g->id);
 	if (first)
-		upgrade_ready(m);
+		master_upgrade_ready(m);
 	master_status(m, first ? "started" : "reloaded");
-	master_reload_pending(m);
+	master_settle(m);
 }
 
-void
-master_generation_failed(struct master *m, struct generation *g,
-    const char *why)
+/* The starting generation failed: retire it, the current one stays. */
+static void
+master_rollback(struct master *m)
 {
-	if (g == m->next)
-		m->next = NULL;
-	g->failed = 1;
+	struct generation *g = m->next;
+
+	m->next = NULL;
 	if (m->current != NULL)
 		log_warnx("generation %u: rolled back: %s; generation %u keeps "
 			  "serving",
-		    g->id, why, m->current->id);
+		    g->id, g->why, m->current->id);
 	else
 		log_warnx("generation %u: rolled back: %s; no generation is "
 			  "serving",
-		    g->id, why);
-	if (!m->started && m->state == MASTER_RUNNING) {
+		    g->id, g->why);
+	generation_retire(g, 0);
+	if (!m->started) {
 		log_warnx("master pid %d: the first generation failed to "
 			  "start, exiting",
 		    (int)getpid());
@@ -434,48 +506,68 @@ master_generation_failed(struct master *m, struct generation *g,
 		master_shutdown(m, 1);
 		return;
 	}
-	generation_retire(g, 0);
 	master_status(m, "reload rolled back");
-	if (m->state == MASTER_RUNNING)
-		master_reload_pending(m);
+	master_settle(m);
 }
 
-void
-master_generation_gone(struct master *m, struct generation *g)
+/*
+ * What events from below asked for, decided from the master's own state:
+ * free what is gone, promote or roll back the starting generation, finish
+ * a shutdown.
+ */
+static void
+master_step(struct master *m)
 {
-	struct generation **pp;
+	struct generation **pp, *g;
 
-	for (pp = &m->generations; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == g) {
-			*pp = g->next;
-			break;
+	for (pp = &m->generations; (g = *pp) != NULL;) {
+		if (g->state != GEN_GONE) {
+			pp = &g->next;
+			continue;
 		}
+		*pp = g->next;
+		if (m->current == g)
+			m->current = NULL;
+		if (m->next == g)
+			m->next = NULL;
+		listener_release(&m->listeners, g->listeners, g->nlisteners);
+		master_config_gc(m, g->cfg);
+		generation_free(g);
 	}
-	if (m->current == g)
-		m->current = NULL;
-	if (m->next == g)
-		m->next = NULL;
-	listener_release(&m->listeners, g->listeners, g->nlisteners);
-	master_config_gc(m, g->cfg);
-	generation_free(g);
+	if (m->next != NULL && !master_state_stopping(m)) {
+		if (m->next->state == GEN_FAILED)
+			master_rollback(m);
+		else if (generation_all_ready(m->next))
+			master_promote(m);
+	}
 	if (m->state == MASTER_STOPPING && m->generations == NULL)
 		master_finish(m);
+}
+
+static void
+master_step_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct master *m = ev_userdata(loop);
+
+	(void)revents;
+	ev_idle_stop(loop, w);
+	master_step(m);
 }
 
 void
 master_retire(struct master *m)
 {
-	if (m->state != MASTER_RUNNING)
+	if (master_state_stopping(m))
 		return;
 	if (m->next != NULL) {
 		log_info("retire: abandoning the reload to generation %u",
 		    m->next->id);
 		generation_retire(m->next, 0);
 		m->next = NULL;
-		m->reload_pending = 0;
 	}
 	if (m->current == NULL) {
 		log_info("retire: no generation is serving");
+		master_state_set(m, master_state_settled(m));
 		return;
 	}
 	log_info("retire: retiring generation %u, the master stays; HUP "
@@ -483,6 +575,7 @@ master_retire(struct master *m)
 	    m->current->id);
 	generation_retire(m->current, 0);
 	m->current = NULL;
+	master_state_set(m, master_state_settled(m));
 }
 
 /*
@@ -494,6 +587,8 @@ master_shutdown(struct master *m, int fast)
 {
 	struct generation *g, *nextg;
 
+	if (m->state == MASTER_EXITED)
+		return;
 	if (m->state == MASTER_STOPPING) {
 		if (!fast)
 			return;
@@ -502,10 +597,10 @@ master_shutdown(struct master *m, int fast)
 			generation_kill(g);
 		return;
 	}
-	m->state = MASTER_STOPPING;
+	master_state_set(m, MASTER_STOPPING);
 	log_info("shutdown: %s, retiring every generation",
 	    fast ? "fast" : "graceful");
-	if (m->started && upgrade_old_master_alive(m)) {
+	if (m->started && upgrade_parent_is(m->old_master)) {
 		/* A rollback: the old master is the service again. */
 		sdnotify_send(&m->sd, "MAINPID=%d\nSTATUS=upgrade rolled back "
 				      "to master pid %d",
@@ -515,14 +610,12 @@ master_shutdown(struct master *m, int fast)
 		sdnotify_send(&m->sd, "STOPPING=1\nSTATUS=shutting down");
 	m->current = NULL;
 	m->next = NULL;
-	if (m->generations == NULL) {
-		master_finish(m);
-		return;
-	}
 	for (g = m->generations; g != NULL; g = nextg) {
-		nextg = g->next; /* g may be freed by its retirement */
+		nextg = g->next;
 		generation_retire(g, fast);
 	}
+	/* Generations already gone, or none: master_step finishes. */
+	master_wake(m);
 }
 
 void
@@ -531,7 +624,7 @@ master_scale(struct master *m, int delta)
 	struct generation *g = m->current;
 	int n;
 
-	if (m->state != MASTER_RUNNING || g == NULL) {
+	if (master_state_stopping(m) || g == NULL) {
 		log_info("scale: no generation is serving, ignored");
 		return;
 	}
@@ -546,12 +639,6 @@ master_scale(struct master *m, int delta)
 	m->scaled_base = m->cfg->workers;
 	log_info("scale: generation %u now has %d worker%s", g->id, n,
 	    n == 1 ? "" : "s");
-}
-
-void
-master_upgrade(struct master *m)
-{
-	upgrade_start(m);
 }
 
 void
@@ -614,7 +701,7 @@ master_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 
 	(void)revents;
 	if (m->upgrade_pid != 0 && c->rpid == m->upgrade_pid) {
-		upgrade_exited(m, c->rstatus);
+		master_upgrade_exited(m, c->rstatus);
 		return;
 	}
 	if ((w = master_find_pid(m, c->rpid)) == NULL) {

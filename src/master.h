@@ -5,47 +5,73 @@
 #include <sys/types.h>
 #include <ev.h>
 
+#include "notify.h"
 #include "pidfile.h"
-#include "readiness.h"
 #include "sdnotify.h"
+#include "signals.h"
 
 struct config;
 struct generation;
 struct listener;
-struct worker;
 
+/*
+ * Everything the master can be doing, one at a time; master_set_state is
+ * the one place that changes it, rejects what the table does not allow and
+ * logs "master: serving -> reloading". Whether a new master of ours runs
+ * (upgrade_pid) or the master we replaced still does (old_master) are
+ * facts about other processes, kept beside it.
+ */
 enum master_state {
-	MASTER_RUNNING,
-	MASTER_STOPPING, /* QUIT/TERM/INT: waiting for workers */
+	MASTER_STARTING,      /* the first generation is starting */
+	MASTER_SERVING,	      /* a generation serves, nothing in flight */
+	MASTER_RELOADING,     /* a next generation is starting */
+	MASTER_RELOAD_QUEUED, /* reloading, and a HUP came meanwhile */
+	MASTER_UPGRADING,     /* our new master (USR2) runs; ours serve */
+	MASTER_HANDED_OVER,   /* our new master runs; ours retired (WINCH) */
+	MASTER_RETIRED,	      /* no generation serves (WINCH) */
+	MASTER_STOPPING,      /* QUIT/TERM/INT: waiting for every worker */
+	MASTER_EXITED,	      /* done; the loop ends */
 };
 
 struct master {
-	struct ev_loop *loop;	  /* ro: the default loop */
-	const char *config_path;  /* ro */
-	const char *exe_path;	  /* ro: absolute, resolved at start (USR2) */
-	char **argv;		  /* ro: to re-exec the same command line */
-	pid_t upgrade_pid;	  /* rw: the new master a USR2 started */
-	pid_t old_master;	  /* rw: the master we replaced, 0 if none */
-	struct sdnotify sd;	  /* rw: systemd's NOTIFY_SOCKET */
-	struct config *cfg;	  /* rw: the config in force */
+	struct ev_loop *loop;	 /* ro: the default loop */
+	const char *config_path; /* ro */
+	const char *exe_path;	 /* ro: absolute, resolved at start (USR2) */
+	char **argv;		 /* ro: to re-exec the same command line */
+	enum master_state state; /* rw: master_set_state only */
+	ev_tstamp started_at;	 /* ro */
+	pid_t upgrade_pid;	 /* rw: the new master a USR2 started */
+	pid_t old_master;	 /* ro: the master we replaced, 0 if none */
+	struct sdnotify sd;	 /* rw: systemd's NOTIFY_SOCKET */
+	struct config *cfg;	 /* rw: the config in force */
 	struct listener *listeners;	/* rw: every open socket */
-	struct listener **active; /* rw: refs for cfg, cfg order */
+	struct listener **active;	/* rw: refs for cfg, cfg order */
 	struct generation *generations; /* rw: all, newest first */
 	struct generation *current; /* serving, NULL after WINCH */
-	struct generation *next;    /* starting during a reload */
-	unsigned last_id;
-	int reload_pending; /* HUP during a reload: once more after it */
-	int started;	    /* the first generation became ready once */
-	enum master_state state;
-	int stop_signals;   /* TERM/INT received */
+	struct generation *next;    /* starting: the first, or a reload's */
+	unsigned last_id;	    /* the newest generation number used */
+	int started;		    /* a first generation became ready once */
+	int stop_signals;	    /* TERM/INT received */
 	int exit_code;
 	int scaled_workers; /* TTIN/TTOU count, 0: none */
 	int scaled_base;    /* cfg->workers when it was scaled */
 	struct pidfile pidfile;
-	struct readiness_notify notify;
-	ev_signal sig[9];
+	struct notify notify;
+	ev_signal sig[SIGNALS_COUNT];
 	ev_child child;
+	ev_idle step; /* runs master_step after events from below */
 };
+
+/* master_state.c */
+const char *master_state_name(enum master_state s);
+/* The one place that changes the state: 0, or -1 (refused, logged). */
+int master_state_set(struct master *m, enum master_state s);
+/* Where the master rests when no generation is starting. */
+enum master_state master_state_settled(const struct master *m);
+/* A generation is starting: the first one, or a reload's. */
+int master_state_busy(const struct master *m);
+/* Stopping or exited: no new work starts. */
+int master_state_stopping(const struct master *m);
 
 /*
  * Take ownership of cfg, open its listeners and pidfile, start the first
@@ -58,7 +84,7 @@ int master_init(struct master *m, struct ev_loop *loop, const char *path,
 /* Run until shutdown; returns the exit code. */
 int master_run(struct master *m);
 
-/* Signal actions, also the future control-socket commands. */
+/* The actions of the signals, and of the control socket's commands. */
 void master_reload(struct master *m);
 void master_retire(struct master *m);
 void master_shutdown(struct master *m, int fast);
@@ -69,12 +95,9 @@ void master_upgrade(struct master *m);
 /* Start a generation of the config in force, without reading the file. */
 void master_respawn(struct master *m);
 
-/* Events from generations. */
-void master_generation_ready(struct master *m, struct generation *g);
-void master_generation_failed(struct master *m, struct generation *g,
-    const char *why);
-void master_generation_gone(struct master *m, struct generation *g);
-
-struct worker *master_find_pid(struct master *m, pid_t pid);
+/* master_upgrade.c: the new master we started exited with status. */
+void master_upgrade_exited(struct master *m, int status);
+/* master_upgrade.c: in a new master, its first generation is ready. */
+void master_upgrade_ready(struct master *m);
 
 #endif

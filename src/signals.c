@@ -8,7 +8,7 @@
 #include "signals.h"
 
 /* nginx's semantics where nginx has the signal; unicorn's for TTIN/TTOU. */
-const struct signal_entry signals_table[] = {
+const struct signal_entry signals_table[SIGNALS_COUNT] = {
 	{ SIGHUP, SIGNAL_RELOAD, "reload" },
 	{ SIGUSR2, SIGNAL_UPGRADE, "upgrade" },
 	{ SIGWINCH, SIGNAL_RETIRE, "retire" },
@@ -19,7 +19,10 @@ const struct signal_entry signals_table[] = {
 	{ SIGTTIN, SIGNAL_MORE, NULL },
 	{ SIGTTOU, SIGNAL_FEWER, NULL },
 };
-const int signals_count = sizeof(signals_table) / sizeof(signals_table[0]);
+const int signals_count = SIGNALS_COUNT;
+/* One action per entry: a new signal must grow SIGNALS_COUNT with it. */
+_Static_assert(SIGNAL_FEWER + 1 == SIGNALS_COUNT,
+    "signals_table and enum signal_action disagree");
 
 int
 signals_for_command(const char *command)

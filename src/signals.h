@@ -20,7 +20,10 @@ struct signal_entry {
 	const char *command; /* baton -s COMMAND, or NULL */
 };
 
-extern const struct signal_entry signals_table[];
+/* Entries in signals_table: sizes the master's watchers. */
+#define SIGNALS_COUNT 9
+
+extern const struct signal_entry signals_table[SIGNALS_COUNT];
 extern const int signals_count;
 
 /* The signal for `baton -s COMMAND`, or -1. */

@@ -1,25 +1,23 @@
 /* upgrade.c: USR2: re-exec the master binary, handing over the sockets. */
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
+/*
+ * Owns the hand-over between an old and a new master: the two environment
+ * variables that carry the listeners and the generation count, their strict
+ * parsing, and the fork+exec of the new binary. When to upgrade, and what
+ * to do when the new master dies, is the master's policy, not this file's.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "generation.h"
 #include "listener.h"
 #include "log.h"
-#include "master.h"
-#include "sdnotify.h"
 #include "signals.h"
 #include "upgrade.h"
-#include "worker.h"
 
 extern char **environ;
 
@@ -27,88 +25,114 @@ extern char **environ;
 #define UPGRADE_ENV_FDS "BATON_LISTEN_FDS" /* "fd:name,fd:name" */
 #define UPGRADE_ENV_FROM "BATON_UPGRADE"   /* "oldpid:last_generation" */
 
+/* A decimal number in [min, max] at s, ending at *end. -1 if none. */
+static int
+upgrade_number(const char *s, const char **end, unsigned long min,
+    unsigned long max, unsigned long *out)
+{
+	char *e;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &e, 10);
+	if (errno != 0 || *out < min || *out > max)
+		return -1;
+	*end = e;
+	return 0;
+}
+
 int
-upgrade_inherit(struct master *m, char *err, size_t errlen)
+upgrade_parse_from(const char *s, pid_t *pid, unsigned *last_id, char *err,
+    size_t errlen)
+{
+	unsigned long p, last;
+	const char *e;
+
+	if (upgrade_number(s, &e, 2, INT_MAX, &p) == -1 || *e != ':' ||
+	    upgrade_number(e + 1, &e, 0, UINT_MAX, &last) == -1 ||
+	    *e != '\0') {
+		snprintf(err, errlen, "%s=%s: malformed (PID:GENERATION)",
+		    UPGRADE_ENV_FROM, s);
+		return -1;
+	}
+	*pid = (pid_t)p;
+	*last_id = (unsigned)last;
+	return 0;
+}
+
+int
+upgrade_parse_fd(const char *item, int *fd, const char **name, char *err,
+    size_t errlen)
+{
+	unsigned long n;
+	const char *e;
+
+	if (upgrade_number(item, &e, 3, INT_MAX, &n) == -1 || *e != ':') {
+		snprintf(err, errlen, "%s: \"%s\" is malformed (FD:NAME)",
+		    UPGRADE_ENV_FDS, item);
+		return -1;
+	}
+	*fd = (int)n;
+	*name = e + 1;
+	return 0;
+}
+
+int
+upgrade_inherit(struct listener **list, pid_t *old_master, unsigned *last_id,
+    char *err, size_t errlen)
 {
 	const char *from = getenv(UPGRADE_ENV_FROM);
 	const char *fds = getenv(UPGRADE_ENV_FDS);
-	char *copy, *item, *save, *name;
-	long pid, fd;
-	unsigned last;
-	int rc = 0;
+	char *copy, *item, *save;
+	const char *name;
+	int rc = 0, fd;
 
+	*old_master = 0;
 	if (from == NULL)
 		return 0;
-	if (sscanf(from, "%ld:%u", &pid, &last) != 2 || pid <= 1) {
-		snprintf(err, errlen, "%s=%s: malformed", UPGRADE_ENV_FROM,
-		    from);
+	if (upgrade_parse_from(from, old_master, last_id, err, errlen) == -1)
 		return -1;
-	}
-	m->old_master = (pid_t)pid;
-	m->last_id = last;
 	if ((copy = strdup(fds ? fds : "")) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (item = strtok_r(copy, ",", &save); item != NULL && rc == 0;
 	    item = strtok_r(NULL, ",", &save)) {
-		fd = strtol(item, &name, 10);
-		if (*name != ':' || fd < 3 || fd > INT_MAX) {
-			snprintf(err, errlen, "%s: \"%s\" is malformed",
-			    UPGRADE_ENV_FDS, item);
-			rc = -1;
-			break;
-		}
-		rc = listener_adopt(&m->listeners, (int)fd, name + 1,
-		    "the old master", 1, err, errlen);
+		if ((rc = upgrade_parse_fd(item, &fd, &name, err, errlen)) == 0)
+			rc = listener_adopt(list, fd, name, "the old master", 1,
+			    err, errlen);
 	}
 	free(copy);
 	unsetenv(UPGRADE_ENV_FROM);
 	unsetenv(UPGRADE_ENV_FDS);
 	if (rc == 0)
 		log_info("upgrade: taking over from master pid %d",
-		    (int)m->old_master);
+		    (int)*old_master);
 	return rc;
 }
 
-/*
- * The old master is our parent until it exits (kill(pid, 0) would also
- * succeed on its zombie, or on an unrelated process reusing the pid).
- */
 int
-upgrade_old_master_alive(const struct master *m)
+upgrade_parent_is(pid_t old)
 {
-	return m->old_master != 0 && getppid() == m->old_master;
-}
-
-/* "PIDFILE.oldbin", or NULL without a pidfile. */
-static char *
-upgrade_oldbin(const struct master *m)
-{
-	char *p;
-
-	if (m->cfg->pidfile == NULL)
-		return NULL;
-	if (asprintf(&p, "%s.oldbin", m->cfg->pidfile) == -1)
-		return NULL;
-	return p;
+	return old != 0 && getppid() == old;
 }
 
 /* The environment of the new master: ours plus the two hand-over ones. */
 static char **
-upgrade_environ(const struct master *m)
+upgrade_environ(struct listener *list, const struct config *cfg,
+    struct listener **active, unsigned last_id)
 {
 	struct listener *l;
 	char **env, *fds = NULL, *from = NULL, *tmp;
-	size_t n = 0, i, k = 0;
-	size_t j;
+	size_t n = 0, i, k = 0, j;
 
-	for (l = m->listeners; l != NULL; l = l->next) {
+	for (l = list; l != NULL; l = l->next) {
 		const char *name = "";
 
-		for (j = 0; j < m->cfg->nlisteners; j++)
-			if (m->active[j] == l)
-				name = m->cfg->listeners[j].name;
+		for (j = 0; j < cfg->nlisteners; j++)
+			if (active[j] == l)
+				name = cfg->listeners[j].name;
 		if (asprintf(&tmp, "%s%s%d:%s", fds ? fds : "", fds ? "," : "",
 			l->fd, name) == -1)
 			goto fail;
@@ -120,15 +144,17 @@ upgrade_environ(const struct master *m)
 	free(fds);
 	fds = tmp;
 	if (asprintf(&from, UPGRADE_ENV_FROM "=%d:%u", (int)getpid(),
-		m->last_id) == -1)
+		last_id) == -1)
 		goto fail;
 	while (environ[n] != NULL)
 		n++;
 	if ((env = calloc(n + 3, sizeof(*env))) == NULL)
 		goto fail;
 	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], UPGRADE_ENV_FDS "=", 17) != 0 &&
-		    strncmp(environ[i], UPGRADE_ENV_FROM "=", 14) != 0)
+		if (strncmp(environ[i], UPGRADE_ENV_FDS "=",
+			sizeof(UPGRADE_ENV_FDS)) != 0 &&
+		    strncmp(environ[i], UPGRADE_ENV_FROM "=",
+			sizeof(UPGRADE_ENV_FROM)) != 0)
 			env[k++] = environ[i];
 	env[k++] = fds;
 	env[k++] = from;
@@ -155,150 +181,51 @@ upgrade_environ_free(char **env)
 	free(env);
 }
 
-void
-upgrade_start(struct master *m)
+pid_t
+upgrade_spawn(const char *exe, char **argv, struct listener *list,
+    const struct config *cfg, struct listener **active, unsigned last_id,
+    char *err, size_t errlen)
 {
 	struct listener *l;
-	char **env, *oldbin;
-	int pipefd[2], err = 0;
+	int pipefd[2], e = 0;
+	char **env;
 	ssize_t n;
 	pid_t pid;
 
-	if (m->state != MASTER_RUNNING)
-		return;
-	if (m->upgrade_pid != 0) {
-		log_warnx("upgrade: refused: the new master pid %d of the "
-			  "previous upgrade still runs; QUIT this master to "
-			  "complete that upgrade, or TERM the new one to roll "
-			  "it back",
-		    (int)m->upgrade_pid);
-		return;
-	}
-	if (upgrade_old_master_alive(m)) {
-		log_warnx("upgrade: refused: the master this one replaced "
-			  "(pid %d) still runs; QUIT it first",
-		    (int)m->old_master);
-		return;
-	}
-	if (m->next != NULL) {
-		log_warnx("upgrade: refused: generation %u is still starting; "
-			  "send USR2 again once it is settled",
-		    m->next->id);
-		return;
-	}
-	oldbin = upgrade_oldbin(m);
-	if (oldbin != NULL && access(oldbin, F_OK) == 0) {
-		log_warnx("upgrade: refused: %s exists: an upgrade is not "
-			  "finished (or a stale file is left: remove it)",
-		    oldbin);
-		free(oldbin);
-		return;
-	}
-	if ((env = upgrade_environ(m)) == NULL || pipe2(pipefd, O_CLOEXEC)) {
-		log_warn("upgrade: cannot prepare the new master");
+	if ((env = upgrade_environ(list, cfg, active, last_id)) == NULL ||
+	    pipe2(pipefd, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "cannot prepare the new master: %s",
+		    strerror(errno));
 		upgrade_environ_free(env);
-		free(oldbin);
-		return;
-	}
-	if (oldbin != NULL && pidfile_rename(&m->pidfile, oldbin) == -1) {
-		log_warn("upgrade: refused: cannot rename %s to %s",
-		    m->cfg->pidfile, oldbin);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		upgrade_environ_free(env);
-		free(oldbin);
-		return;
+		return -1;
 	}
 	pid = fork();
 	if (pid == 0) {
 		signals_reset_for_exec();
 		/* The same descriptor numbers, now inherited across exec. */
-		for (l = m->listeners; l != NULL; l = l->next)
+		for (l = list; l != NULL; l = l->next)
 			(void)fcntl(l->fd, F_SETFD, 0);
-		execve(m->exe_path, m->argv, env);
-		err = errno;
-		(void)!write(pipefd[1], &err, sizeof(err));
+		execve(exe, argv, env);
+		e = errno;
+		(void)!write(pipefd[1], &e, sizeof(e));
 		_exit(127);
 	}
 	close(pipefd[1]);
 	if (pid != -1) {
-		while ((n = read(pipefd[0], &err, sizeof(err))) == -1 &&
+		/* Blocks only until exec: the pipe is close-on-exec. */
+		while ((n = read(pipefd[0], &e, sizeof(e))) == -1 &&
 		    errno == EINTR)
 			;
-		if (n != (ssize_t)sizeof(err))
-			err = 0;
+		if (n != (ssize_t)sizeof(e))
+			e = 0;
 	} else
-		err = errno;
+		e = errno;
 	close(pipefd[0]);
 	upgrade_environ_free(env);
-	if (pid == -1 || err != 0) {
-		log_warnx("upgrade: cannot start %s: %s; %s", m->exe_path,
-		    strerror(err), oldbin ? "pidfile restored" : "nothing changed");
-		if (oldbin != NULL &&
-		    pidfile_rename(&m->pidfile, m->cfg->pidfile) == -1)
-			log_warn("upgrade: cannot rename %s back", oldbin);
-		free(oldbin);
-		return;
+	if (pid == -1 || e != 0) {
+		snprintf(err, errlen, "cannot start %s: %s", exe, strerror(e));
+		/* A child that failed to exec is reaped by the child watcher. */
+		return -1;
 	}
-	m->upgrade_pid = pid;
-	/* The sockets' UNIX paths are the new master's to keep now. */
-	for (l = m->listeners; l != NULL; l = l->next)
-		l->unlink_path = 0;
-	log_info("upgrade: started new master pid %d (%s)%s%s", (int)pid,
-	    m->exe_path, oldbin ? "; pidfile renamed to " : "",
-	    oldbin ? oldbin : "");
-	free(oldbin);
-}
-
-void
-upgrade_exited(struct master *m, int status)
-{
-	struct listener *l;
-	char how[64];
-
-	worker_describe_status(status, how, sizeof(how));
-	log_warnx("upgrade: new master pid %d %s; this master (pid %d) "
-		  "carries on",
-	    (int)m->upgrade_pid, how, (int)getpid());
-	m->upgrade_pid = 0;
-	if (m->cfg->pidfile != NULL && m->pidfile.fd != -1 &&
-	    strcmp(m->pidfile.path, m->cfg->pidfile) != 0) {
-		if (pidfile_rename(&m->pidfile, m->cfg->pidfile) == -1)
-			log_warn("upgrade: cannot rename %s back to %s",
-			    m->pidfile.path, m->cfg->pidfile);
-		else
-			log_info("upgrade: %s restored", m->cfg->pidfile);
-	}
-	for (l = m->listeners; l != NULL; l = l->next)
-		l->unlink_path = l->own_path;
-	/* systemd may have followed the new master: we are main again. */
-	sdnotify_send(&m->sd, "MAINPID=%d\nREADY=1\nSTATUS=upgrade rolled "
-			      "back: new master %s",
-	    (int)getpid(), how);
-	if (m->state == MASTER_RUNNING && m->current == NULL &&
-	    m->next == NULL) {
-		log_info("upgrade: no generation serves (WINCH): starting one "
-			 "from the configuration in force");
-		master_respawn(m);
-	}
-}
-
-void
-upgrade_ready(struct master *m)
-{
-	if (m->old_master == 0)
-		return;
-	sdnotify_send(&m->sd, "MAINPID=%d", (int)getpid());
-	if (!m->cfg->upgrade_retire_old) {
-		log_info("upgrade: ready; WINCH then QUIT the old master pid "
-			 "%d to complete the upgrade, or TERM this one to roll "
-			 "it back",
-		    (int)m->old_master);
-		return;
-	}
-	log_info("upgrade: ready; upgrade_retire_old: sending QUIT to the "
-		 "old master pid %d",
-	    (int)m->old_master);
-	if (kill(m->old_master, SIGQUIT) == -1)
-		log_warn("upgrade: kill QUIT %d", (int)m->old_master);
+	return pid;
 }

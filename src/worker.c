@@ -1,4 +1,11 @@
 /* worker.c: one application process: fork/exec, signals, exit status. */
+/*
+ * Owns one process from fork to reaping: its descriptors and environment
+ * at exec, its deadlines (ready_timeout, stop_timeout, respawn delay), its
+ * readiness check and its interception. Reports to its owner (the
+ * generation) through struct worker_events; must not reach the generation
+ * or the master, nor decide when to respawn (the owner's policy).
+ */
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -14,10 +21,8 @@
 
 #include "childenv.h"
 #include "config.h"
-#include "generation.h"
 #include "listener.h"
 #include "log.h"
-#include "master.h"
 #include "readiness.h"
 #include "signals.h"
 #include "worker.h"
@@ -35,19 +40,37 @@ worker_state_name(enum worker_state s)
 
 static void worker_deadline_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
+/* The readiness check passed (after ready_delay). */
+static void
+worker_reached_cb(struct readiness *r, void *owner)
+{
+	struct worker *w = owner;
+
+	(void)r;
+	if (w->state != WORKER_STARTING)
+		return;
+	ev_timer_stop(w->sh->loop, &w->deadline);
+	worker_set_state(w, WORKER_READY);
+	w->sh->events->ready(w, w->sh->owner);
+}
+
 struct worker *
-worker_new(struct generation *gen, int index)
+worker_new(const struct worker_shared *sh, int index)
 {
 	struct worker *w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	w->gen = gen;
+	w->sh = sh;
 	w->index = index;
 	w->state = WORKER_EXITED;
 	w->backoff_s = 1;
-	w->probe_fd = -1;
+	w->last_status = -1;
 	w->icpt.fd = -1;
+	snprintf(w->label, sizeof(w->label), "generation %u worker %d",
+	    sh->generation, index);
+	readiness_init(&w->ready, sh->loop, sh->cfg, w->label,
+	    worker_reached_cb, w);
 	ev_init(&w->deadline, worker_deadline_cb);
 	w->deadline.data = w;
 	return w;
@@ -56,22 +79,44 @@ worker_new(struct generation *gen, int index)
 void
 worker_free(struct worker *w)
 {
-	struct ev_loop *loop = w->gen->master->loop;
-
-	readiness_stop(w);
+	readiness_stop(&w->ready);
 	intercept_stop(w);
-	ev_timer_stop(loop, &w->deadline);
+	ev_timer_stop(w->sh->loop, &w->deadline);
 	free(w);
 }
+
+/* Which transitions a worker can make: bit t of [s] allows s -> t. */
+#define WORKER_TO(s) (1u << (s))
+static const unsigned worker_transitions[] = {
+	[WORKER_STARTING] = WORKER_TO(WORKER_READY) |
+	    WORKER_TO(WORKER_STOPPING) | WORKER_TO(WORKER_EXITED),
+	[WORKER_READY] = WORKER_TO(WORKER_DRAINING) |
+	    WORKER_TO(WORKER_STOPPING) | WORKER_TO(WORKER_EXITED),
+	[WORKER_DRAINING] = WORKER_TO(WORKER_STOPPING) |
+	    WORKER_TO(WORKER_EXITED),
+	[WORKER_STOPPING] = WORKER_TO(WORKER_EXITED),
+	[WORKER_EXITED] = WORKER_TO(WORKER_STARTING),
+};
 
 void
 worker_set_state(struct worker *w, enum worker_state s)
 {
 	if (w->state == s)
 		return;
-	log_info("generation %u worker %d pid %d: %s -> %s", w->gen->id,
-	    w->index, (int)w->pid, worker_state_name(w->state),
-	    worker_state_name(s));
+	if (!(worker_transitions[w->state] & WORKER_TO(s))) {
+		log_warnx("%s pid %d: impossible transition %s -> %s, ignored",
+		    w->label, (int)w->pid, worker_state_name(w->state),
+		    worker_state_name(s));
+		return;
+	}
+	if (w->state == WORKER_EXITED && w->last_status == -1)
+		log_info("%s pid %d: started", w->label, (int)w->pid);
+	else if (w->state == WORKER_EXITED)
+		log_info("%s pid %d: restarted (restart %d)", w->label,
+		    (int)w->pid, w->restarts);
+	else
+		log_info("%s pid %d: %s -> %s", w->label, (int)w->pid,
+		    worker_state_name(w->state), worker_state_name(s));
 	w->state = s;
 }
 
@@ -156,14 +201,14 @@ static _Noreturn void
 worker_child(struct worker *w, const struct spawn_plan *p, int pipefd,
     int icptfd)
 {
-	struct generation *g = w->gen;
-	struct config *cfg = g->cfg;
+	const struct worker_shared *sh = w->sh;
+	struct config *cfg = sh->cfg;
 	int keep[2] = { pipefd, icptfd };
 
 	signals_reset_for_exec();
 	/* Our own group: stop_timeout's SIGKILL reaches the app's children. */
 	(void)setpgid(0, 0);
-	if (worker_child_fds(g->listeners, g->nlisteners, keep, 2) == -1)
+	if (worker_child_fds(sh->listeners, sh->nlisteners, keep, 2) == -1)
 		worker_child_fail(pipefd, STAGE_FDS);
 	pipefd = keep[0];
 	/* Before dropping privileges: as root no NO_NEW_PRIVS is needed. */
@@ -263,8 +308,8 @@ worker_plan_free(struct spawn_plan *p)
 int
 worker_spawn(struct worker *w)
 {
-	struct generation *g = w->gen;
-	struct master *m = g->master;
+	const struct worker_shared *sh = w->sh;
+	struct config *cfg = sh->cfg;
 	struct spawn_plan plan = { 0 };
 	struct spawn_failure f;
 	char err[256];
@@ -274,14 +319,14 @@ worker_spawn(struct worker *w)
 
 	w->why[0] = '\0';
 	w->killed = 0;
-	if ((plan.argv = childenv_argv(g->cfg, err, sizeof(err))) == NULL) {
+	if ((plan.argv = childenv_argv(cfg, err, sizeof(err))) == NULL) {
 		snprintf(w->why, sizeof(w->why), "%s", err);
 		goto fail;
 	}
-	plan.envp = childenv_envp(environ, g->cfg, g->id, w->index,
-	    g->cfg->ready == READY_NOTIFY ? m->notify.name : NULL,
+	plan.envp = childenv_envp(environ, cfg, sh->generation, w->index,
+	    cfg->ready == READY_NOTIFY ? sh->notify_socket : NULL,
 	    &plan.pid_slot);
-	if (plan.envp == NULL || worker_groups(g->cfg, &plan) == -1) {
+	if (plan.envp == NULL || worker_groups(cfg, &plan) == -1) {
 		snprintf(w->why, sizeof(w->why), "cannot spawn: %s",
 		    strerror(errno));
 		goto fail;
@@ -292,7 +337,7 @@ worker_spawn(struct worker *w)
 		    plan.argv[0]);
 		goto fail;
 	}
-	if (intercept_wanted(g->cfg) != 0 &&
+	if (intercept_wanted(cfg) != 0 &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(w->why, sizeof(w->why), "socketpair: %s",
 		    strerror(errno));
@@ -328,7 +373,7 @@ worker_spawn(struct worker *w)
 	/* Both sides set the group, so a kill(-pid) can never miss. */
 	(void)setpgid(pid, pid);
 	w->pid = pid;
-	w->started_at = ev_now(m->loop);
+	w->started_at = ev_now(sh->loop);
 	worker_set_state(w, WORKER_STARTING);
 	/* Blocks only until exec: the pipe is close-on-exec. */
 	while ((n = read(pipefd[0], &f, sizeof(f))) == -1 && errno == EINTR)
@@ -337,16 +382,15 @@ worker_spawn(struct worker *w)
 	if (n == (ssize_t)sizeof(f)) {
 		snprintf(w->why, sizeof(w->why), "%s %s: %s",
 		    spawn_stage_names[f.stage],
-		    f.stage == STAGE_CHDIR ? g->cfg->directory : plan.path,
+		    f.stage == STAGE_CHDIR ? cfg->directory : plan.path,
 		    strerror(f.err));
-		log_warnx("generation %u worker %d pid %d: cannot start: %s",
-		    g->id, w->index, (int)pid, w->why);
+		log_warnx("%s pid %d: cannot start: %s", w->label, (int)pid,
+		    w->why);
 		/* Its exit arrives through the child watcher like any other. */
 	} else {
-		ev_timer_set(&w->deadline, g->cfg->ready_timeout_ms / 1000.0,
-		    0);
-		ev_timer_start(m->loop, &w->deadline);
-		readiness_start(w);
+		ev_timer_set(&w->deadline, cfg->ready_timeout_ms / 1000.0, 0);
+		ev_timer_start(sh->loop, &w->deadline);
+		readiness_start(&w->ready);
 	}
 	worker_plan_free(&plan);
 	return 0;
@@ -357,8 +401,7 @@ fail_sv:
 	if (sv[1] != -1)
 		close(sv[1]);
 fail:
-	log_warnx("generation %u worker %d: cannot start: %s", g->id,
-	    w->index, w->why);
+	log_warnx("%s: cannot start: %s", w->label, w->why);
 	worker_plan_free(&plan);
 	return -1;
 }
@@ -366,17 +409,16 @@ fail:
 void
 worker_stop(struct worker *w, int sig, ev_tstamp timeout_s)
 {
-	struct ev_loop *loop = w->gen->master->loop;
+	struct ev_loop *loop = w->sh->loop;
 
-	readiness_stop(w);
+	readiness_stop(&w->ready);
 	ev_timer_stop(loop, &w->deadline);
 	if (w->pid == 0)
 		return;
 	if (w->state != WORKER_STOPPING) {
 		worker_set_state(w, WORKER_STOPPING);
 		if (kill(w->pid, sig) == -1 && errno != ESRCH)
-			log_warn("generation %u worker %d pid %d: kill %s",
-			    w->gen->id, w->index, (int)w->pid,
+			log_warn("%s pid %d: kill %s", w->label, (int)w->pid,
 			    config_signal_name(sig));
 		/* After the signal: a held accept() returns into it. */
 		intercept_drain_end(w);
@@ -388,8 +430,8 @@ worker_stop(struct worker *w, int sig, ev_tstamp timeout_s)
 void
 worker_retire(struct worker *w)
 {
-	struct ev_loop *loop = w->gen->master->loop;
-	const struct config *cfg = w->gen->cfg;
+	struct ev_loop *loop = w->sh->loop;
+	const struct config *cfg = w->sh->cfg;
 
 	if (w->state == WORKER_DRAINING)
 		return; /* already on its way, within its stop_timeout */
@@ -398,7 +440,7 @@ worker_retire(struct worker *w)
 		worker_stop(w, cfg->stop_signal, cfg->stop_timeout_ms / 1000.0);
 		return;
 	}
-	readiness_stop(w);
+	readiness_stop(&w->ready);
 	ev_timer_stop(loop, &w->deadline);
 	worker_set_state(w, WORKER_DRAINING);
 	ev_timer_set(&w->deadline, cfg->stop_timeout_ms / 1000.0, 0);
@@ -409,30 +451,30 @@ worker_retire(struct worker *w)
 void
 worker_drained(struct worker *w)
 {
-	const struct config *cfg = w->gen->cfg;
+	const struct config *cfg = w->sh->cfg;
 	const struct intercept *ic = &w->icpt;
-	ev_tstamp ms = (ev_now(w->gen->master->loop) - ic->drain_t0) * 1000;
+	ev_tstamp ms = (ev_now(w->sh->loop) - ic->drain_t0) * 1000;
 
 	if (w->state != WORKER_DRAINING)
 		return;
 	if (ic->conns_last == 0)
-		log_info("generation %u worker %d pid %d: drained in %.0f ms "
+		log_info("%s pid %d: drained in %.0f ms "
 		         "(%d connection%s open when its accept() was held): "
 		         "sending %s",
-		    w->gen->id, w->index, (int)w->pid, ms, ic->conns_at_start,
+		    w->label, (int)w->pid, ms, ic->conns_at_start,
 		    ic->conns_at_start == 1 ? "" : "s",
 		    config_signal_name(cfg->stop_signal));
 	else if (ic->conns_last > 0)
-		log_warnx("generation %u worker %d pid %d: still holds %d "
+		log_warnx("%s pid %d: still holds %d "
 		          "connection%s after stop_timeout (%.0f ms): sending "
 		          "%s",
-		    w->gen->id, w->index, (int)w->pid, ic->conns_last,
+		    w->label, (int)w->pid, ic->conns_last,
 		    ic->conns_last == 1 ? "" : "s", ms,
 		    config_signal_name(cfg->stop_signal));
 	else
-		log_info("generation %u worker %d pid %d: drain ended after "
+		log_info("%s pid %d: drain ended after "
 		         "%.0f ms: sending %s",
-		    w->gen->id, w->index, (int)w->pid, ms,
+		    w->label, (int)w->pid, ms,
 		    config_signal_name(cfg->stop_signal));
 	worker_stop(w, cfg->stop_signal, cfg->stop_timeout_ms / 1000.0);
 }
@@ -448,31 +490,36 @@ worker_kill(struct worker *w)
 }
 
 void
-worker_ready(struct worker *w)
+worker_notified(struct worker *w)
 {
-	if (w->state != WORKER_STARTING)
+	if (w->state == WORKER_STARTING && w->sh->cfg->ready == READY_NOTIFY)
+		readiness_signal(&w->ready);
+}
+
+void
+worker_respawn_after(struct worker *w, ev_tstamp delay_s)
+{
+	if (w->state != WORKER_EXITED)
 		return;
-	ev_timer_stop(w->gen->master->loop, &w->deadline);
-	worker_set_state(w, WORKER_READY);
-	generation_worker_ready(w->gen, w);
+	ev_timer_stop(w->sh->loop, &w->deadline);
+	ev_timer_set(&w->deadline, delay_s, 0);
+	ev_timer_start(w->sh->loop, &w->deadline);
 }
 
 void
 worker_exited(struct worker *w, int status)
 {
-	struct ev_loop *loop = w->gen->master->loop;
+	struct ev_loop *loop = w->sh->loop;
 	char how[64];
 
-	readiness_stop(w);
+	readiness_stop(&w->ready);
 	intercept_stop(w);
 	ev_timer_stop(loop, &w->deadline);
 	worker_describe_status(status, how, sizeof(how));
 	if (w->state == WORKER_STOPPING || w->state == WORKER_DRAINING)
-		log_info("generation %u worker %d pid %d: %s", w->gen->id,
-		    w->index, (int)w->pid, how);
+		log_info("%s pid %d: %s", w->label, (int)w->pid, how);
 	else
-		log_warnx("generation %u worker %d pid %d: %s while %s",
-		    w->gen->id, w->index, (int)w->pid, how,
+		log_warnx("%s pid %d: %s while %s", w->label, (int)w->pid, how,
 		    worker_state_name(w->state));
 	/*
 	 * Whatever the app left in its group dies with it: orphans would go on
@@ -481,7 +528,8 @@ worker_exited(struct worker *w, int status)
 	(void)kill(-w->pid, SIGKILL);
 	worker_set_state(w, WORKER_EXITED);
 	w->pid = 0;
-	generation_worker_exited(w->gen, w, status);
+	w->last_status = status;
+	w->sh->events->exited(w, status, w->sh->owner); /* may free w */
 }
 
 static void
@@ -493,22 +541,25 @@ worker_deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)revents;
 	switch (w->state) {
 	case WORKER_STARTING:
-		generation_worker_timeout(w->gen, w);
+		w->sh->events->timeout(w, w->sh->owner);
 		break;
 	case WORKER_DRAINING:
 		/* stop_timeout is over: stop it whatever it holds. */
 		worker_drained(w);
 		break;
 	case WORKER_STOPPING:
-		log_warnx("generation %u worker %d pid %d: still running after "
-			  "the stop timeout, sending KILL to its process group",
-		    w->gen->id, w->index, (int)w->pid);
+		log_warnx("%s pid %d: still running after the stop timeout, "
+			  "sending KILL to its process group",
+		    w->label, (int)w->pid);
 		worker_kill(w);
 		break;
 	case WORKER_EXITED:
 		/* The respawn delay is over. */
-		if (worker_spawn(w) == -1)
-			generation_worker_exited(w->gen, w, 127 << 8);
+		w->restarts++;
+		if (worker_spawn(w) == -1) {
+			w->last_status = 127 << 8;
+			w->sh->events->exited(w, 127 << 8, w->sh->owner);
+		}
 		break;
 	case WORKER_READY:
 		break;
