@@ -1,4 +1,10 @@
 /* listener.c: the master's listening sockets: bind once, reuse by address. */
+/*
+ * Owns every listening socket of the master: bind, listen, backlog and
+ * mode, reuse by address across reloads, adoption from systemd or an old
+ * master, and the removal of UNIX paths it created. Kernel-facing: knows
+ * addresses and fds, nothing of generations or workers.
+ */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>

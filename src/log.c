@@ -1,4 +1,8 @@
 /* log.c: the daemon's log: stderr, syslog or a file, reopened on USR1. */
+/*
+ * Owns the log target and the only global state of the daemon (the open
+ * target and the debug switch). The lowest layer: calls nothing of baton's.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,4 +1,10 @@
 /* pidfile.c: the master's pidfile: atomic write, lock, removal. */
+/*
+ * Owns the pidfile's bytes and its lock: write through a temporary file and
+ * rename, flock for the master's life, rename to .oldbin and back, and
+ * reading another master's pid. Kernel-facing: decides nothing about
+ * upgrades or signals.
+ */
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <errno.h>

@@ -1,4 +1,9 @@
 /* sdnotify.c: sd_notify, fd store and socket activation, without libsystemd. */
+/*
+ * Owns what is said to systemd (READY, RELOADING, STATUS, MAINPID, the fd
+ * store) and reading LISTEN_FDS. Kernel-facing: it formats and sends; what
+ * to say, and when, is the master's.
+ */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>

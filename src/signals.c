@@ -1,4 +1,9 @@
 /* signals.c: which signal does what to the master, and the child's reset. */
+/*
+ * Owns the table of the master's signals (and the names `baton -s` takes)
+ * and the reset of every disposition in a child before exec. Knows no
+ * action's implementation: the master maps each entry to its own function.
+ */
 #include <sys/syscall.h>
 #include <signal.h>
 #include <stddef.h>

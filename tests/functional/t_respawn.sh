@@ -17,7 +17,7 @@ ready_pid()
 # spawns GEN INDEX: how many times that slot was spawned.
 spawns()
 {
-	count_log "$T/baton.log" "generation $1 worker $2 pid [0-9]+: exited -> starting"
+	count_log "$T/baton.log" "generation $1 worker $2 pid [0-9]+: (started|restarted)"
 }
 
 # readies GEN INDEX: how many times that slot became ready.
