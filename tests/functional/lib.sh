@@ -79,7 +79,7 @@ declare -A LOAD_PIDS=()
 BATON_PID=
 FT_CLEANED=0
 FT_GRACE_MS=5000
-FT_PORT_LOCK_DIR=${TMPDIR:-/tmp}/baton-test-ports
+FT_PORT_LOCK_DIR=${TMPDIR:-/tmp}/baton-test-ports-$EUID
 
 # --- reporting ----------------------------------------------------------
 

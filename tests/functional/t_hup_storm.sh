@@ -80,4 +80,33 @@ load_stop storm
 assert_no_loss storm 500
 baton_signal QUIT
 baton_wait_exit 30 || fail "baton did not exit 0"
+
+# The master's own state machine told the same story: one chain of
+# "master: A -> B" lines, each starting where the last ended, through
+# "reload queued" (HUPs during a reload), and never a refused transition.
+python3 - "$T/baton.log" <<'EOF' || fail "the master's states do not chain"
+import re, sys
+state, seen = "starting", set()
+for line in open(sys.argv[1]):
+    if "impossible transition" in line:
+        print(line.strip())
+        sys.exit(1)
+    m = re.search(r"baton\[\d+\]: master: ([a-z ]+) -> ([a-z ]+)$",
+                  line.rstrip("\n"))
+    if not m:
+        continue
+    if m.group(1) != state:
+        print("master went %s -> %s while in %s" % (m.group(1), m.group(2),
+                                                    state))
+        sys.exit(1)
+    state = m.group(2)
+    seen.add(state)
+for want in ("serving", "reloading", "reload queued", "stopping"):
+    if want not in seen:
+        print("never %s: saw %s" % (want, sorted(seen)))
+        sys.exit(1)
+if state != "exited":
+    print("ended in %s, not exited" % state)
+    sys.exit(1)
+EOF
 pass "100 HUPs -> $((last - 1)) reloads, one generation of 3 left, 0 lost"
