@@ -20,6 +20,7 @@
 # (seconds, default 570), BENCH_ONLY (see bench/run).
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
 ROOT=$(dirname "$BENCH_DIR")
 BUILD=${BUILD:-build}
 case $BUILD in
@@ -35,16 +36,20 @@ BUDGET=${BENCH_BUDGET:-570}
 ONLY=${BENCH_ONLY:-}
 BATON=$BUILD/baton
 DEMOAPP=$BUILD/demoapp
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
 LOADCHECK=$BUILD/loadcheck
 APP=$BENCH_DIR/app
 export BENCH_DEMOAPP=$DEMOAPP
 
 # The helpers of the overhead and intercept scenarios, built into OUT by
 # build_helpers.
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
 STAMP=$OUT/stamp
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
 BINDCOST=$OUT/bindcost
 
 # Every loadcheck request's timeout, ms (restarts and accept alike).
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
 REQ_TIMEOUT=5000
 
 # --- time ---------------------------------------------------------------
@@ -102,7 +107,7 @@ proc_start()
 	local stat rest
 	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
 	rest=${stat##*) }
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # split the fields of /proc/PID/stat
 	set -- $rest
 	echo "${20}"
 }
@@ -314,7 +319,7 @@ cpu_ticks()
 		return 0
 	fi
 	rest=${stat##*) }
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # split the fields of /proc/PID/stat
 	set -- $rest
 	echo $((${12} + ${13}))
 }
@@ -434,7 +439,7 @@ bench_deps()
 			added=1
 	fi
 	apt-get update -qq >/dev/null 2>&1
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # one package name a word
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing \
 		>"$OUT/apt.log" 2>&1 || note "apt-get failed: see $OUT/apt.log"
 	[ "$added" = 1 ] && rm -f "$policy"

@@ -53,14 +53,14 @@ peer_start()
 	PEER_PID=
 	case $peer in
 	naive)
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # APP_ARGS: options, one word each
 		"$APP" --listen "127.0.0.1:$port" $args >>"$d/peer.log" 2>&1 &
 		PEER_PID=$!
 		command_once naive "bench/app --listen 127.0.0.1:$port $args" \
 		    "# restart: kill -TERM; wait; start again"
 		;;
 	ss | ss-tuned)
-		# shellcheck disable=SC2046,SC2086
+		# shellcheck disable=SC2046,SC2086 # options, one word each
 		start_server --port="127.0.0.1:$port" --backlog=1024 \
 			--signal-on-hup=TERM --signal-on-term=TERM $(ss_args "$peer") \
 			-- "$APP" $args >>"$d/peer.log" 2>&1 &
@@ -102,7 +102,7 @@ peer_restart()
 	naive)
 		event "$d" restart
 		stop_tree "$PEER_PID" TERM 10000
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # APP_ARGS: options, one word each
 		"$APP" --listen "127.0.0.1:$port" $args >>"$d/peer.log" 2>&1 &
 		PEER_PID=$!
 		track "$PEER_PID"
@@ -206,20 +206,22 @@ run_case()
 		peer_stop "$peer" "$d"
 		return 0
 	fi
-	echo "start_ms $(($(now_ms) - t0))" >>"$d/events"
-	echo "schedule $WARM_MS $CYCLE_MS $TAIL_MS" >>"$d/events"
-	echo "loadavg $(cut -d' ' -f1 /proc/loadavg)" >>"$d/events"
+	{
+		echo "start_ms $(($(now_ms) - t0))"
+		echo "schedule $WARM_MS $CYCLE_MS $TAIL_MS"
+		echo "loadavg $(cut -d' ' -f1 /proc/loadavg)"
+	} >>"$d/events"
 	t0=$(now_ms)
 	event "$d" start-harness
 	"$LOADCHECK" -c "$H_CLIENTS" -d "$DUR_MS"e-3 \
 		--slow-fraction "$H_SLOW_FRACTION" --slow-ms "$SLOW_MS" \
-		--timeout "$REQ_TIMEOUT" $KEEPALIVE --json "$d/harness.json" \
+		--timeout "$REQ_TIMEOUT" ${KEEPALIVE:+"$KEEPALIVE"} --json "$d/harness.json" \
 		--timeline "$d/harness.csv" "$url" >/dev/null 2>"$d/harness.err" &
 	lh=$!
 	track "$lh"
 	event "$d" start-probe
 	"$LOADCHECK" -c "$P_CLIENTS" --rate "$P_RATE" -d "$DUR_MS"e-3 \
-		--timeout "$REQ_TIMEOUT" $KEEPALIVE --json "$d/probe.json" \
+		--timeout "$REQ_TIMEOUT" ${KEEPALIVE:+"$KEEPALIVE"} --json "$d/probe.json" \
 		--timeline "$d/probe.csv" "$url" >/dev/null 2>"$d/probe.err" &
 	lp=$!
 	track "$lp"

@@ -16,6 +16,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	BENCH_ONLY=crash exec "$(dirname "$0")/../run"
 fi
 
+# shellcheck disable=SC2034 # read by scen_params in bench/restarts.sh
 crash_params()
 {
 	WARM_MS=2000 CYCLE_MS=1500 TAIL_MS=2000 MODE=crash

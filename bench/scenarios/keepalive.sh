@@ -15,6 +15,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	BENCH_ONLY=keepalive exec "$(dirname "$0")/../run"
 fi
 
+# shellcheck disable=SC2034 # read by scen_params in bench/restarts.sh
 keepalive_params()
 {
 	WARM_MS=2000 CYCLE_MS=2500 TAIL_MS=2500 KEEPALIVE=--keepalive

@@ -60,11 +60,13 @@ EOF
 			fi
 		done
 		sleep 0.3
-		echo "children $(children_of "$b" | wc -l)" >>"$d/events"
-		echo "zombies $(zombies_of "$b" | wc -l)" >>"$d/events"
-		echo "rss_kb $(rss_kb "$b")" >>"$d/events"
-		echo "fds $(find /proc/"$b"/fd -mindepth 1 -maxdepth 1 | wc -l)" \
-			>>"$d/events"
+		{
+			echo "children $(children_of "$b" | wc -l)"
+			echo "zombies $(zombies_of "$b" | wc -l)"
+			echo "rss_kb $(rss_kb "$b")"
+			echo "fds $(find /proc/"$b"/fd -mindepth 1 -maxdepth 1 |
+				wc -l)"
+		} >>"$d/events"
 		echo "quit $(now_us)" >>"$d/events"
 		ours "$b" && kill -QUIT "$b"
 		wait_gone "$b" "$limit" || stop_tree "$b" KILL 1000

@@ -16,6 +16,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	BENCH_ONLY=slow exec "$(dirname "$0")/../run"
 fi
 
+# shellcheck disable=SC2034 # read by scen_params in bench/restarts.sh
 slow_params()
 {
 	WARM_MS=3000 CYCLE_MS=5000 TAIL_MS=4500

@@ -15,6 +15,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	BENCH_ONLY=steady exec "$(dirname "$0")/../run"
 fi
 
+# shellcheck disable=SC2034 # read by scen_params in bench/restarts.sh
 steady_params()
 {
 	WARM_MS=2000 CYCLE_MS=2500 TAIL_MS=2500
