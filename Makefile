@@ -12,7 +12,7 @@ BUILD ?= build
 DEPS_PKGS = build-essential pkg-config libev-dev libinih-dev check mandoc \
 	python3 procps psmisc iproute2 curl systemd \
 	golang-go gunicorn \
-	cppcheck
+	cppcheck shellcheck
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -134,10 +134,20 @@ asan:
 valgrind: all
 	@BUILD=$(BUILD) VALGRIND=1 tests/functional/run
 
+# The shell scripts of tests/, bench/ and .ci/: every *.sh (the sourced
+# libraries have no shebang) and every file whose first line is a sh or
+# bash shebang, so that a new script is checked without being listed here.
+# shellcheck reads its project-wide choices from .shellcheckrc.
+SH_SCRIPTS = $(shell find tests bench .ci -path bench/out -prune -o -type f \
+	\( -name '*.sh' -o -exec sh -c \
+	'head -n 1 "$$1" | grep -Eq "^\#!.*[/ ](ba)?sh( |$$)"' _ {} \; \) \
+	-print | sort)
+
 lint:
 	mandoc -Tlint -Wwarning man/*.[0-9]
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--suppress=missingIncludeSystem -Isrc src tests/tools
+	shellcheck $(SH_SCRIPTS)
 
 format:
 	clang-format -i src/*.[ch] tests/unit/*.c tests/tools/*.c

@@ -1,10 +1,56 @@
-# bench/lib.sh: helpers for bench/run (bash): time, processes, ports, waits.
+# bench/lib.sh: what every scenario of the bench shares (bash): where the
+# binaries and the output are, the run's bookkeeping (scenario selection,
+# time budget, commands for RESULTS.md, packages, the features of this
+# build), and helpers for time, processes, ports, waits and /proc counters.
+#
+# Sourced once by bench/run, before the scenarios (bench/scenarios/*.sh),
+# which all run in that one shell: the budget, the commands already
+# recorded and the features probed are shared, as they were when the bench
+# was one file.  Sourcing it sets the paths below and defines functions; it
+# starts nothing.
 #
 # Everything bench/run starts in the background is `track`ed; bench_cleanup
 # (an EXIT trap) stops it all, process trees included, and then kills any
 # process still carrying this run's BENCH_TAG in its environment (a new
 # baton master after USR2 is not our child; nginx workers drop the tag but
 # are found as descendants of their master).  Nothing here uses pkill.
+
+# --- where things are ---------------------------------------------------
+# env: BUILD (default build), BENCH_OUT (default bench/out), BENCH_BUDGET
+# (seconds, default 570), BENCH_ONLY (see bench/run).
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
+ROOT=$(dirname "$BENCH_DIR")
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) ;;
+*) BUILD=$(cd "$BUILD" 2>/dev/null && pwd || echo "$PWD/$BUILD") ;;
+esac
+OUT=${BENCH_OUT:-$BENCH_DIR/out}
+case $OUT in
+/*) ;;
+*) OUT=$PWD/$OUT ;;
+esac
+BUDGET=${BENCH_BUDGET:-570}
+ONLY=${BENCH_ONLY:-}
+BATON=$BUILD/baton
+DEMOAPP=$BUILD/demoapp
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
+LOADCHECK=$BUILD/loadcheck
+APP=$BENCH_DIR/app
+export BENCH_DEMOAPP=$DEMOAPP
+
+# The helpers of the overhead and intercept scenarios, built into OUT by
+# build_helpers.
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
+STAMP=$OUT/stamp
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
+BINDCOST=$OUT/bindcost
+
+# Every loadcheck request's timeout, ms (restarts and accept alike).
+# shellcheck disable=SC2034 # used by bench/run and the scenarios
+REQ_TIMEOUT=5000
 
 # --- time ---------------------------------------------------------------
 
@@ -45,6 +91,7 @@ note()
 # The /proc helpers (alive, children_of, descendants, …), shared with the
 # functional tests.
 # shellcheck source=SCRIPTDIR/../tests/proc.sh
+
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tests/proc.sh" || exit 1
 
 TRACKED=()
@@ -60,7 +107,7 @@ proc_start()
 	local stat rest
 	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
 	rest=${stat##*) }
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # split the fields of /proc/PID/stat
 	set -- $rest
 	echo "${20}"
 }
@@ -258,4 +305,204 @@ wait_file_re()
 		sleep 0.02
 	done
 	return 0
+}
+
+# --- /proc counters -------------------------------------------------------
+
+# cpu_ticks PID: user + system time of the process, its threads gone
+# included (/proc/PID/stat fields 14 and 15, in USER_HZ ticks); 0 if none.
+cpu_ticks()
+{
+	local stat rest
+	if [ -z "$1" ] || ! read -r stat 2>/dev/null <"/proc/$1/stat"; then
+		echo 0
+		return 0
+	fi
+	rest=${stat##*) }
+	# shellcheck disable=SC2086 # split the fields of /proc/PID/stat
+	set -- $rest
+	echo $((${12} + ${13}))
+}
+
+# rss_kb PID: its resident set size in kB; 0 if gone.
+rss_kb()
+{
+	local k v
+	while read -r k v _; do
+		[ "$k" = VmRSS: ] && echo "$v" && return 0
+	done 2>/dev/null <"/proc/$1/status"
+	echo 0
+}
+
+# --- the run's bookkeeping ----------------------------------------------
+
+# want NAME: NAME is one of the space-separated BENCH_ONLY names, or
+# BENCH_ONLY is empty (everything runs).
+want()
+{
+	[ -z "$ONLY" ] && return 0
+	case " $ONLY " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# budget_left_ms: what is left of the time budget.
+budget_left_ms()
+{
+	echo $((BUDGET * 1000 - ($(now_ms) - T_START)))
+}
+
+# command_once KIND LINE: remember one command line of each kind for
+# RESULTS.md (ports and temp paths as they were in this run).
+declare -A CMD_SEEN=()
+command_once()
+{
+	local kind=$1
+	shift
+	[ -n "${CMD_SEEN[$kind]:-}" ] && return 0
+	CMD_SEEN[$kind]=1
+	printf '%s\t%s\n' "$kind" "$*" >>"$OUT/commands.txt"
+}
+
+# have COMMAND: COMMAND is installed.
+have()
+{
+	command -v "$1" >/dev/null 2>&1
+}
+
+# baton_conf FILE DIR PORT COMMAND READY_TIMEOUT [EXTRA_BATON_KEYS]: the
+# one-worker config every baton of the bench starts from.
+baton_conf()
+{
+	cat >"$1" <<EOF
+[baton]
+pidfile = $2/baton.pid
+${6:-}
+[app]
+command = $4
+workers = 1
+ready = notify
+ready_timeout = $5
+stop_signal = TERM
+stop_timeout = 10s
+
+[listen http]
+address = 127.0.0.1:$3
+backlog = 1024
+EOF
+}
+
+# build_helpers: bench/stamp.c and bench/bindcost.c into OUT, static when
+# the toolchain can (less for the dynamic loader to do before main(), which
+# stamp's exec time would include).
+build_helpers()
+{
+	local h
+	for h in stamp bindcost; do
+		cc -O2 -static -o "$OUT/$h" "$BENCH_DIR/$h.c" 2>/dev/null ||
+			cc -O2 -o "$OUT/$h" "$BENCH_DIR/$h.c" || return 1
+	done
+}
+
+# --- packages ------------------------------------------------------------
+
+BENCH_PKGS="wrk gnuplot-nox libserver-starter-perl nginx-light strace curl \
+python3"
+
+missing_pkgs()
+{
+	local p
+	for p in $BENCH_PKGS; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || echo "$p"
+	done
+}
+
+# bench_deps: apt-get the missing packages (root only).  nginx-light's
+# postinst would start the system's nginx on port 80 where systemd runs:
+# a policy-rc.d that says 101 (the Debian way, as in containers) keeps any
+# service from starting during the install; it is removed right after.
+bench_deps()
+{
+	local missing policy=/usr/sbin/policy-rc.d added=0
+	missing=$(missing_pkgs | tr '\n' ' ')
+	[ -z "${missing// /}" ] && return 0
+	if [ "${BENCH_NO_INSTALL:-0}" = 1 ] || [ "$(id -u)" != 0 ]; then
+		note "missing packages: $missing(not root or BENCH_NO_INSTALL=1:" \
+		    "those parts are skipped)"
+		return 0
+	fi
+	note "installing: $missing"
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" &&
+			added=1
+	fi
+	apt-get update -qq >/dev/null 2>&1
+	# shellcheck disable=SC2086 # one package name a word
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing \
+		>"$OUT/apt.log" 2>&1 || note "apt-get failed: see $OUT/apt.log"
+	[ "$added" = 1 ] && rm -f "$policy"
+	return 0
+}
+
+# --- features: USR2, intercept_bind and intercept_accept in this build ---
+
+# probe_features: what this build can do, as files in OUT/features (for
+# report.py) and USR2=yes|no (the restart scenarios run baton-usr2 only
+# with yes).  Every run probes, even of one scenario alone.
+USR2=no
+probe_features()
+{
+	local d=$OUT/features port m i b
+	mkdir -p "$d"
+	port=$(pick_port) || return 0
+	# intercept_bind: does the config check accept it?
+	baton_conf "$d/intercept.ini" "$d" "$port" "$APP" 2s
+	sed -i 's/^ready = notify$/intercept_bind = yes/' "$d/intercept.ini"
+	if "$BATON" -t -c "$d/intercept.ini" >"$d/intercept.out" 2>&1; then
+		echo yes >"$d/intercept"
+	else
+		echo no >"$d/intercept"
+	fi
+	# intercept_accept: the same question.
+	baton_conf "$d/accept.ini" "$d" "$port" "$APP" 2s
+	sed -i '/^ready = notify$/a intercept_accept = yes' "$d/accept.ini"
+	if "$BATON" -t -c "$d/accept.ini" >"$d/accept.out" 2>&1; then
+		echo yes >"$d/accept"
+	else
+		echo no >"$d/accept"
+	fi
+	# USR2: start, USR2, and a PIDFILE.oldbin within 3 s.
+	baton_conf "$d/usr2.ini" "$d" "$port" "$APP" 2s \
+		"upgrade_retire_old = yes"
+	"$BATON" -c "$d/usr2.ini" >"$d/usr2.log" 2>&1 &
+	b=$!
+	track "$b"
+	if ! wait_http "http://127.0.0.1:$port/" 10000; then
+		note "features: baton did not start (see $d/usr2.log)"
+		stop_tree "$b" KILL 1000
+		echo "baton did not start" >"$d/usr2"
+		return 0
+	fi
+	ours "$b" && kill -USR2 "$b"
+	for i in $(seq 1 150); do
+		[ -e "$d/baton.pid.oldbin" ] && break
+		sleep 0.02
+	done
+	if [ -e "$d/baton.pid.oldbin" ]; then
+		USR2=yes
+		echo yes >"$d/usr2"
+		# Let the upgrade finish: the old master (upgrade_retire_old)
+		# exits, the new one stays.
+		wait_gone "$b" 10000
+		m=$(cat "$d/baton.pid" 2>/dev/null)
+		[ -n "$m" ] && ours "$m" && stop_tree "$m" QUIT 10000
+	else
+		echo no >"$d/usr2"
+	fi
+	stop_tree "$b" QUIT 10000
+	note "features: USR2 upgrade: $USR2;" \
+	    "intercept_bind: $(cat "$d/intercept");" \
+	    "intercept_accept: $(cat "$d/accept")"
 }

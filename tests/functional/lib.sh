@@ -24,6 +24,7 @@ case $BUILD in
 *) BUILD=$(cd "$BUILD" 2>/dev/null && pwd || echo "$PWD/$BUILD") ;;
 esac
 export BUILD
+# shellcheck disable=SC2034 # for the tests that source this file
 DEMOAPP=$BUILD/demoapp
 LOADCHECK=$BUILD/loadcheck
 TEST_NAME=$(basename "$0" .sh)

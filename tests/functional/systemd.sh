@@ -29,6 +29,7 @@ fake_start()
 	done
 	[ $# -eq 2 ] || fail "fake_start: usage: fake_start [OPTIONS...] -- CONF"
 	conf=$2
+	# shellcheck disable=SC2153 # BATON_CMD: set by lib.sh, sourced first
 	"$FT_PY" "$FAKESYSTEMD" --state "$SD" --output "$T/baton.log" \
 		"${opts[@]}" --exec "${BATON_CMD[@]}" -c "$conf" \
 		2>>"$T/fake.log" &

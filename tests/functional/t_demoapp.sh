@@ -347,7 +347,7 @@ t0=$(now_ms)
 kill -TERM "$app"
 wait_exit $app 3 || fail "capped drain: exit $?, not 0"
 ms=$(elapsed_since "$t0")
-[ "$ms" -ge 400 ] && [ "$ms" -lt 2500 ] || fail "capped drain took $ms ms"
+{ [ "$ms" -ge 400 ] && [ "$ms" -lt 2500 ]; } || fail "capped drain took $ms ms"
 grep -q 'drain timed out' "$T/cap.log" || fail "no drain timeout message"
 wait_exit $cpid 10
 

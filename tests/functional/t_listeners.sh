@@ -137,7 +137,7 @@ rc=$(curl_rc "$A/")
 	fail "u not served by generation 3"
 [ "$(stat -c %i "$usock" 2>/dev/null)" = "$file_u" ] ||
 	fail "$usock has inode $(stat -c %i "$usock" 2>/dev/null), was $file_u"
-[ "$(master_sock u)" = "$sock_u" ] && [ "$(master_sock b)" = "$sock_b" ] ||
+{ [ "$(master_sock u)" = "$sock_u" ] && [ "$(master_sock b)" = "$sock_b" ]; } ||
 	fail "u or b was reopened by the removal of a"
 note "reload 2: port $pa refused (curl exit $rc), u and b kept"
 sleep 1
@@ -186,7 +186,7 @@ wait_log "$T/baton.log" "generation 4: draining -> gone" 10
 wait_log "$T/baton.log" "listener 127\.0\.0\.1:$pd: closed, no longer configured" 5
 [ -z "$(tcp_listen_inode "$pd")" ] || fail "port $pd of the rolled-back generation still listens"
 [ "$(worker_pids "$BATON_PID" | tr '\n' ' ')" = "$after" ] || fail "workers changed by the rollback"
-[ "$(master_sock b)" = "$sock_b" ] && [ "$(master_sock u)" = "$sock_u" ] || fail "the rollback reopened u or b"
+{ [ "$(master_sock b)" = "$sock_b" ] && [ "$(master_sock u)" = "$sock_u" ]; } || fail "the rollback reopened u or b"
 [ "$(http_get "$B/env?BATON_GENERATION")" = 3 ] || fail "b not served by generation 3 after the rollback"
 [ "$(stat -c %i "$usock" 2>/dev/null)" = "$file_u" ] || fail "$usock changed with the rollback"
 note "reload 4 rolled back: port $pd closed again, generation 3 still serving on u and b"

@@ -82,14 +82,14 @@ w1=$(ready_pid 1 1)
 kill_and_respawn 0 1
 note "slot 0: pid $OLD killed, pid $NEW ready $MS ms later (respawning in 1 s)"
 [ "$MS" -le 5000 ] || fail "slot 0 took $MS ms to come back after the first kill"
-[ "$(ready_pid 1 1)" = "$w1" ] && alive "$w1" || fail "worker 1 ($w1) was disturbed"
+{ [ "$(ready_pid 1 1)" = "$w1" ] && alive "$w1"; } || fail "worker 1 ($w1) was disturbed"
 [ "$(http_get "$url/")" = ok ] || fail "not serving after the respawn"
 
 # At once again: the worker lived far less than 60 s, so the delay doubles.
 kill_and_respawn 0 2
 note "slot 0 again: pid $OLD killed, pid $NEW ready $MS ms later (respawning in 2 s)"
 [ "$MS" -le 6000 ] || fail "slot 0 took $MS ms to come back after the second kill"
-[ "$(ready_pid 1 1)" = "$w1" ] && alive "$w1" || fail "worker 1 ($w1) was disturbed"
+{ [ "$(ready_pid 1 1)" = "$w1" ] && alive "$w1"; } || fail "worker 1 ($w1) was disturbed"
 # The backoff is per slot: slot 1's first death waits 1 s.
 kill_and_respawn 1 1
 note "slot 1: pid $OLD killed, pid $NEW ready $MS ms later (its own backoff: 1 s)"

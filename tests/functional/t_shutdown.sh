@@ -23,7 +23,7 @@ busy_threads()
 	for p in "$@"; do
 		n=$((n + $(threads "$p") - 2))
 	done
-	echo $n
+	echo "$n"
 }
 
 # conf NAME COMMAND [EXTRA LINES]: write $T/NAME.ini for port $port.
@@ -275,12 +275,12 @@ alive $innocent || fail "(e) -s reload signalled pid $innocent from a stale pidf
 note "(e) stale pidfile: $(cat "$T/stale.err")"
 echo "$dead" >"$T/baton.pid"
 bs stale2 -c "$T/c.ini" -s stop
-[ $RC = 1 ] && grep -q "stale, pid $dead" "$T/stale2.err" ||
+{ [ $RC = 1 ] && grep -q "stale, pid $dead" "$T/stale2.err"; } ||
 	fail "(e) pidfile of the dead master $dead: exit $RC, $(cat "$T/stale2.err")"
 rm -f "$T/baton.pid"
 
 sed '/^pidfile/d' "$T/c.ini" >"$T/nopid.ini"
 bs nopid -c "$T/nopid.ini" -s reload
-[ $RC = 1 ] && grep -q "^baton: -s reload: $T/nopid.ini sets no pidfile" "$T/nopid.err" ||
+{ [ $RC = 1 ] && grep -q "^baton: -s reload: $T/nopid.ini sets no pidfile" "$T/nopid.err"; } ||
 	fail "(e) no pidfile configured: exit $RC, $(cat "$T/nopid.err")"
 pass

@@ -89,7 +89,7 @@ wait_gen_active 2
 grep -q "generation 2: ready$" "$T/baton.log" || fail "no 'generation 2: ready' line"
 wait_exit $waiting 10 || fail "the waiting request failed: $(cat "$T/waiting.err")"
 ms=$(( $(now_ms) - t0 ))
-[ "$(cat "$T/waiting.code")" = 200 ] && [ "$(cat "$T/waiting.body")" = 2 ] ||
+{ [ "$(cat "$T/waiting.code")" = 200 ] && [ "$(cat "$T/waiting.body")" = 2 ]; } ||
 	fail "the waiting request got $(cat "$T/waiting.code") '$(cat "$T/waiting.body")'"
 note "WINCH: generation 1 gone, the master kept the port; a request waited" \
     "$ms ms and got 200 from generation 2 after HUP"

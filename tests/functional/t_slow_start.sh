@@ -46,7 +46,7 @@ note "$answers answers, all from generation 1, while generation 2 started"
 # The old generation was retired only after the new one was active.
 active=$(grep -n 'generation 2: starting -> active' "$T/baton.log" | cut -d: -f1)
 draining=$(grep -n 'generation 1: active -> draining' "$T/baton.log" | cut -d: -f1)
-[ -n "$draining" ] && [ "$draining" -gt "$active" ] ||
+{ [ -n "$draining" ] && [ "$draining" -gt "$active" ]; } ||
 	fail "generation 1 drained (line $draining) before 2 was active (line $active)"
 wait_log "$T/baton.log" 'generation 1: draining -> gone' 30
 new=" $(worker_pids "$BATON_PID" | tr '\n' ' ')"

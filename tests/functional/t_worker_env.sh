@@ -67,6 +67,7 @@ pgid_of()
 	local stat rest
 	read -r stat <"/proc/$1/stat" || return 1
 	rest=${stat##*) }
+	# shellcheck disable=SC2086 # split the fields of /proc/PID/stat
 	set -- $rest
 	echo "$3"
 }
@@ -188,7 +189,7 @@ note "master $BATON_PID: SigIgn=$m_ign SigBlk=$m_blk" \
 # Where the master put its listeners, from its log.
 m_fd_http=$(sed -nE 's/.*\[listen http\]: listening on 127\.0\.0\.1:'"$port"' \(fd ([0-9]+)\).*/\1/p' "$T/a.log")
 m_fd_sock=$(sed -nE 's/.*\[listen sock\]: listening on unix:.* \(fd ([0-9]+)\).*/\1/p' "$T/a.log")
-[ -n "$m_fd_http" ] && [ -n "$m_fd_sock" ] ||
+{ [ -n "$m_fd_http" ] && [ -n "$m_fd_sock" ]; } ||
 	fail "no 'listening on' lines with fds in the log"
 m_sock_http=$(readlink "/proc/$BATON_PID/fd/$m_fd_http")
 m_sock_unix=$(readlink "/proc/$BATON_PID/fd/$m_fd_sock")

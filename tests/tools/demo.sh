@@ -12,15 +12,15 @@ for _ in range(100):
     try: s.bind(("127.0.0.1",p)); print(p); break
     except OSError: pass
     finally: s.close()')
-baton_pid= load_pid=
+baton_pid='' load_pid=''
 cleanup() {
-	[ -n "$load_pid" ] && kill -INT "$load_pid" 2>/dev/null || true
-	[ -n "$baton_pid" ] && kill -QUIT "$baton_pid" 2>/dev/null || true
+	if [ -n "$load_pid" ]; then kill -INT "$load_pid" 2>/dev/null || true; fi
+	if [ -n "$baton_pid" ]; then kill -QUIT "$baton_pid" 2>/dev/null || true; fi
 	for _ in $(seq 100); do
 		kill -0 "$baton_pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	[ -n "$baton_pid" ] && kill -KILL "$baton_pid" 2>/dev/null || true
+	if [ -n "$baton_pid" ]; then kill -KILL "$baton_pid" 2>/dev/null || true; fi
 	rm -rf "$run"
 }
 trap cleanup EXIT INT TERM
