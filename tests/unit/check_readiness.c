@@ -427,7 +427,8 @@ START_TEST(test_delay)
 	load("ready = delay:300ms\n");
 	start();
 	run_for(0.2);
-	ck_assert_int_eq(reached, 0);
+	/* A slow host may have let the delay pass; never before it. */
+	ck_assert(reached == 0 || reached_at - started_at >= 0.29);
 	run_until(&reached, 1, 1.0, "delay:300ms");
 	ck_assert_msg(reached_at - started_at >= 0.29, "after %.3f s",
 	    reached_at - started_at);
@@ -453,8 +454,8 @@ START_TEST(test_ready_delay)
 	load("ready = none\nready_delay = 400ms\n");
 	start();
 	run_for(0.25);
-	ck_assert_int_eq(reached, 0);
-	ck_assert_int_eq(r.settling, 1);
+	if (reached == 0)
+		ck_assert_int_eq(r.settling, 1);
 	run_until(&reached, 1, 1.0, "ready_delay 400ms");
 	ck_assert_msg(reached_at - started_at >= 0.39, "after %.3f s",
 	    reached_at - started_at);
@@ -476,9 +477,10 @@ START_TEST(test_ready_delay_tcp)
 	load(lines);
 	start();
 	run_for(0.15);
-	ck_assert_int_eq(reached, 0);
-	ck_assert_int_eq(r.settling, 1);
-	ck_assert_int_eq(r.probe_fd, -1);
+	if (reached == 0) {
+		ck_assert_int_eq(r.settling, 1);
+		ck_assert_int_eq(r.probe_fd, -1);
+	}
 	run_until(&reached, 1, 1.0, "tcp + ready_delay");
 	ck_assert_msg(reached_at - started_at >= 0.29, "after %.3f s",
 	    reached_at - started_at);
@@ -501,13 +503,13 @@ END_TEST
 
 START_TEST(test_stop_cancels_settling)
 {
-	load("ready = none\nready_delay = 300ms\n");
+	load("ready = none\nready_delay = 1s\n");
 	start();
 	run_for(0.1);
 	ck_assert_int_eq(r.settling, 1);
 	readiness_stop(&r);
 	ck_assert_int_eq(r.settling, 0);
-	run_for(0.5);
+	run_for(1.2);
 	ck_assert_int_eq(reached, 0);
 }
 END_TEST
