@@ -356,6 +356,18 @@ START_TEST(test_scale)
 	ck_assert_int_eq(generation_scale(g, 1), 2);
 	unit_track();
 	ck_assert_int_eq(g->workers[1]->index, 1);
+	n = 2;
+	unit_run_until(ready_count_is, &n, 3.0, "two ready again");
+
+	/* Even while the worker scaled away is still stopping. */
+	ck_assert_int_eq(generation_scale(g, -1), 1);
+	ck_assert_int_eq(generation_scale(g, 1), 2);
+	unit_track();
+	ck_assert_uint_eq(g->nworkers, 3);
+	ck_assert_int_eq(g->workers[1]->retired, 1);
+	ck_assert_int_eq(g->workers[2]->index, 1);
+	unit_run_until(nworkers_is, &n, 3.0, "the stopping one gone");
+	ck_assert_int_eq(generation_count(g, WORKER_READY), 2);
 }
 END_TEST
 

@@ -36,6 +36,9 @@ static const struct {
     {"HTTP/1.1 503 Service Unavailable\r\n", 0},
     {"HTTP/1.1 000 X\r\n", 0},
     {"HTTP/1.1 2x0 OK\r\n", 0},
+    /* Non-digits that add up to 200 and 210 if taken for digits. */
+    {"HTTP/1.1 1:0 OK\r\n", 0},
+    {"HTTP/1.1 1;0 OK\r\n", 0},
     {"HTTP/1.1 20\r\n", 0},
     {"HTTP/1.1 20 OK\r\n", 0},
     {"HTTP/1.x 200 OK\r\n", 0},
