@@ -177,7 +177,9 @@ int
 listener_acquire(struct listener **list, const struct config *cfg,
     struct listener ***set, char *err, size_t errlen)
 {
-	struct listener **s, *l;
+	const char *origin[CONFIG_LISTENERS_MAX] = { 0 };
+	int opened[CONFIG_LISTENERS_MAX] = { 0 };
+	struct listener **s, **pp, *l;
 	size_t i, j;
 
 	s = calloc(cfg->nlisteners ? cfg->nlisteners : 1, sizeof(*s));
@@ -193,26 +195,45 @@ listener_acquire(struct listener **list, const struct config *cfg,
 				goto fail;
 			l->next = *list;
 			*list = l;
-			log_info("[listen %s]: listening on %s (fd %d)",
-			    lc->name, l->addr.text, l->fd);
+			opened[i] = 1;
 		} else if (l->origin != NULL) {
-			log_info("[listen %s]: adopted fd %d from %s (%s)",
-			    lc->name, l->fd, l->origin, l->addr.text);
+			origin[i] = l->origin;
 			l->origin = NULL;
 		}
 		l->refs++;
 		s[i] = l;
 	}
 	/* Only once every bind succeeded may live sockets change. */
-	for (i = 0; i < cfg->nlisteners; i++)
+	for (i = 0; i < cfg->nlisteners; i++) {
+		if (opened[i])
+			log_info("[listen %s]: listening on %s (fd %d)",
+			    cfg->listeners[i].name, s[i]->addr.text, s[i]->fd);
+		else if (origin[i] != NULL)
+			log_info("[listen %s]: adopted fd %d from %s (%s)",
+			    cfg->listeners[i].name, s[i]->fd, origin[i],
+			    s[i]->addr.text);
 		listener_update(s[i], &cfg->listeners[i]);
+	}
 	*set = s;
 	return 0;
 
 fail:
-	for (j = 0; j < i; j++)
+	/*
+	 * Undo exactly this call: close what it bound, hand adopted sockets
+	 * back unclaimed. Sockets it did not open are never closed here.
+	 */
+	for (j = 0; j < i; j++) {
 		s[j]->refs--;
-	listener_release(list, s, 0);
+		if (origin[j] != NULL)
+			s[j]->origin = origin[j];
+		if (!opened[j])
+			continue;
+		for (pp = list; *pp != s[j]; pp = &(*pp)->next)
+			;
+		*pp = s[j]->next;
+		listener_close(s[j]);
+	}
+	free(s);
 	return -1;
 }
 

@@ -89,6 +89,9 @@ log_set_debug(int on)
 	log_state.debug = on;
 }
 
+static void log_vwrite(int prio, const char *fmt, va_list ap,
+    const char *suffix) __attribute__((format(printf, 2, 0)));
+
 static void
 log_vwrite(int prio, const char *fmt, va_list ap, const char *suffix)
 {

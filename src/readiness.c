@@ -155,8 +155,10 @@ readiness_http_status(const char *buf, size_t len)
 			return 0;
 		code = code * 10 + (buf[i] - '0');
 	}
-	/* The code ends there: "2000" is no status. */
-	if (len > 12 && buf[12] != ' ' && buf[12] != '\r' && buf[12] != '\n')
+	/* The code ends there ("2000" is no status): wait for the 13th. */
+	if (len == 12)
+		return -1;
+	if (buf[12] != ' ' && buf[12] != '\r' && buf[12] != '\n')
 		return 0;
 	return code >= 200 && code < 400;
 }

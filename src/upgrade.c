@@ -91,9 +91,17 @@ upgrade_inherit(struct listener **list, pid_t *old_master, unsigned *last_id,
 	*old_master = 0;
 	if (from == NULL)
 		return 0;
+	/* Never passed on, whatever happens: not to workers, not to us. */
+	copy = strdup(fds ? fds : "");
 	if (upgrade_parse_from(from, old_master, last_id, err, errlen) == -1)
+		rc = -1;
+	unsetenv(UPGRADE_ENV_FROM);
+	unsetenv(UPGRADE_ENV_FDS);
+	if (rc == -1) {
+		free(copy);
 		return -1;
-	if ((copy = strdup(fds ? fds : "")) == NULL) {
+	}
+	if (copy == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -104,8 +112,6 @@ upgrade_inherit(struct listener **list, pid_t *old_master, unsigned *last_id,
 			    err, errlen);
 	}
 	free(copy);
-	unsetenv(UPGRADE_ENV_FROM);
-	unsetenv(UPGRADE_ENV_FDS);
 	if (rc == 0)
 		log_info("upgrade: taking over from master pid %d",
 		    (int)*old_master);

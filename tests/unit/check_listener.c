@@ -396,6 +396,52 @@ START_TEST(test_adopt_then_acquire)
 }
 END_TEST
 
+/*
+ * A failed acquire undoes only what it did: an adopted socket it had
+ * claimed for one section stays open and unclaimed when a later section
+ * cannot bind.
+ */
+START_TEST(test_failed_acquire_keeps_adopted)
+{
+	struct listener *list = NULL, **set = NULL;
+	struct sockaddr_in sin;
+	char err[512] = "", text[512];
+	struct config *cfg;
+	int fd, busy, busy_port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(
+	    listener_adopt(&list, fd, "http", "systemd", 0, err, sizeof(err)),
+	    0);
+	/* Something else holds the second section's port. */
+	busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(bind(busy, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(busy, 4), 0);
+	busy_port = bound_port(busy);
+	snprintf(text, sizeof(text),
+	    "[app]\ncommand = /bin/true\n[listen http]\naddress = "
+	    "127.0.0.1:%d\n[listen b]\naddress = 127.0.0.1:%d\n",
+	    free_port(), busy_port);
+	cfg = load(text);
+	ck_assert_int_eq(
+	    listener_acquire(&list, cfg, &set, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(list);
+	ck_assert_int_eq(list->fd, fd);
+	ck_assert(is_open(fd));
+	ck_assert_int_eq(list->refs, 0);
+	ck_assert_str_eq(list->origin, "systemd");
+	ck_assert_ptr_null(list->next);
+	listener_close_all(&list);
+	close(busy);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_drop_unused)
 {
 	struct listener *list = NULL;
@@ -433,6 +479,7 @@ listener_suite(void)
 	tcase_add_test(tc, test_unix_path_in_use);
 	tcase_add_test(tc, test_adopt_refuses_non_listening);
 	tcase_add_test(tc, test_adopt_then_acquire);
+	tcase_add_test(tc, test_failed_acquire_keeps_adopted);
 	tcase_add_test(tc, test_drop_unused);
 	suite_add_tcase(s, tc);
 	return s;

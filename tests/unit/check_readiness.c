@@ -76,6 +76,8 @@ START_TEST(test_http_status_len)
 	ck_assert_int_eq(readiness_http_status(t, 9), -1);
 	ck_assert_int_eq(readiness_http_status("HTTP/1.1 503 X\r\n", 11), -1);
 	ck_assert_int_eq(readiness_http_status("HTTP/1.1 2000", 13), 0);
+	/* The 13th byte decides between "200 OK" and "2000": wait for it. */
+	ck_assert_int_eq(readiness_http_status("HTTP/1.1 200", 12), -1);
 }
 END_TEST
 

@@ -197,7 +197,9 @@ START_TEST(test_inherit_malformed)
 	    upgrade_inherit(&list, &old, &last, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "BATON_UPGRADE=4321:17x"));
 	ck_assert_ptr_null(list);
-	unsetenv("BATON_UPGRADE");
+	/* Refused or not, the hand-over variables are never passed on. */
+	ck_assert_ptr_null(getenv("BATON_UPGRADE"));
+	ck_assert_ptr_null(getenv("BATON_LISTEN_FDS"));
 
 	/* fd 2 is never a listener: refused by the parse, named. */
 	setenv("BATON_UPGRADE", "4321:17", 1);
