@@ -37,18 +37,20 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 BATON_MODULES = log address config listener pidfile signals childenv upgrade \
-	intercept \
+	seccomp seccomp_probe drain intercept \
 	worker generation readiness sdnotify master
 BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o
 
 # Unit tests: one Check program per pure module, linking only what it tests.
 UNIT_TESTS = check_address check_config check_childenv check_sdnotify \
-	check_intercept
+	check_seccomp check_drain check_intercept
 check_address_OBJS = address
 check_config_OBJS = config address
 check_childenv_OBJS = childenv config address
 check_sdnotify_OBJS = sdnotify
-check_intercept_OBJS = intercept address log
+check_seccomp_OBJS = seccomp seccomp_probe log
+check_drain_OBJS = drain seccomp address log
+check_intercept_OBJS = intercept drain seccomp seccomp_probe address log
 
 TOOLS = demoapp loadcheck
 

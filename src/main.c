@@ -14,6 +14,7 @@
 #include "log.h"
 #include "master.h"
 #include "pidfile.h"
+#include "seccomp_probe.h"
 #include "signals.h"
 
 #ifndef BATON_VERSION
@@ -140,7 +141,7 @@ main(int argc, char *argv[])
 	/* The kernel's side is checked here, not in config.c: it is no file
 	 * error, but -t must catch it before a deploy does. */
 	if (intercept_wanted(cfg) != 0 &&
-	    intercept_supported(err, sizeof(err)) == -1) {
+	    seccomp_probe(err, sizeof(err)) == -1) {
 		fprintf(stderr, "baton: %s: %s: %s\n", path,
 		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
 		    err);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "master.h"
 #include "readiness.h"
+#include "seccomp.h"
 #include "signals.h"
 #include "worker.h"
 
@@ -59,7 +60,7 @@ worker_free(struct worker *w)
 	struct ev_loop *loop = w->gen->master->loop;
 
 	readiness_stop(w);
-	intercept_stop(w);
+	intercept_stop(&w->icpt);
 	ev_timer_stop(loop, &w->deadline);
 	free(w);
 }
@@ -168,7 +169,7 @@ worker_child(struct worker *w, const struct spawn_plan *p, int pipefd,
 	pipefd = keep[0];
 	/* Before dropping privileges: as root no NO_NEW_PRIVS is needed. */
 	if (keep[1] != -1) {
-		if (intercept_child_install(keep[1], intercept_wanted(cfg)) ==
+		if (seccomp_child_install(keep[1], intercept_wanted(cfg)) ==
 		    -1)
 			worker_child_fail(pipefd, STAGE_INTERCEPT);
 		close(keep[1]);
@@ -260,6 +261,43 @@ worker_plan_free(struct spawn_plan *p)
 	free(p->groups);
 }
 
+/* intercept.c's events: what readiness.c and worker_drained do today. */
+static void
+worker_listened_cb(struct intercept *ic, void *owner)
+{
+	struct worker *w = owner;
+
+	(void)ic;
+	if (w->gen->cfg->ready == READY_LISTEN)
+		readiness_reached(w);
+}
+
+static void
+worker_drained_cb(struct intercept *ic, void *owner)
+{
+	(void)ic;
+	worker_drained(owner);
+}
+
+/* Serve the notifications of the filter of w (pid), whose notifier is fd. */
+static void
+worker_intercept_start(struct worker *w, pid_t pid, int fd)
+{
+	struct intercept *ic = &w->icpt;
+
+	ic->loop = w->gen->master->loop;
+	ic->pid = pid;
+	ic->listeners = w->gen->listeners;
+	ic->nlisteners = w->gen->nlisteners;
+	ic->cfg = w->gen->cfg;
+	snprintf(ic->label, sizeof(ic->label), "generation %u worker %d pid %d",
+	    w->gen->id, w->index, (int)pid);
+	ic->listened = worker_listened_cb;
+	ic->drained = worker_drained_cb;
+	ic->owner = w;
+	intercept_start(ic, fd);
+}
+
 int
 worker_spawn(struct worker *w)
 {
@@ -321,8 +359,8 @@ worker_spawn(struct worker *w)
 	}
 	/* The filter's notify fd comes first: the child sends it before exec. */
 	if (sv[0] != -1) {
-		if ((nfd = intercept_receive(sv[0])) != -1)
-			intercept_start(w, nfd);
+		if ((nfd = seccomp_receive(sv[0])) != -1)
+			worker_intercept_start(w, pid, nfd);
 		close(sv[0]);
 	}
 	/* Both sides set the group, so a kill(-pid) can never miss. */
@@ -379,7 +417,7 @@ worker_stop(struct worker *w, int sig, ev_tstamp timeout_s)
 			    w->gen->id, w->index, (int)w->pid,
 			    config_signal_name(sig));
 		/* After the signal: a held accept() returns into it. */
-		intercept_drain_end(w);
+		intercept_drain_end(&w->icpt);
 	}
 	ev_timer_set(&w->deadline, timeout_s, 0);
 	ev_timer_start(loop, &w->deadline);
@@ -403,15 +441,15 @@ worker_retire(struct worker *w)
 	worker_set_state(w, WORKER_DRAINING);
 	ev_timer_set(&w->deadline, cfg->stop_timeout_ms / 1000.0, 0);
 	ev_timer_start(loop, &w->deadline);
-	intercept_drain_start(w);
+	intercept_drain_start(&w->icpt);
 }
 
 void
 worker_drained(struct worker *w)
 {
 	const struct config *cfg = w->gen->cfg;
-	const struct intercept *ic = &w->icpt;
-	ev_tstamp ms = (ev_now(w->gen->master->loop) - ic->drain_t0) * 1000;
+	const struct drain *ic = &w->icpt.drain;
+	ev_tstamp ms = (ev_now(w->gen->master->loop) - ic->started_at) * 1000;
 
 	if (w->state != WORKER_DRAINING)
 		return;
@@ -464,7 +502,7 @@ worker_exited(struct worker *w, int status)
 	char how[64];
 
 	readiness_stop(w);
-	intercept_stop(w);
+	intercept_stop(&w->icpt);
 	ev_timer_stop(loop, &w->deadline);
 	worker_describe_status(status, how, sizeof(how));
 	if (w->state == WORKER_STOPPING || w->state == WORKER_DRAINING)
