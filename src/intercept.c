@@ -37,6 +37,8 @@
 
 /* Notifications handled per wakeup, so one busy worker cannot starve. */
 #define INTERCEPT_BATCH 32
+/* At most one line per worker this often about withdrawn receives. */
+#define INTERCEPT_RECV_LOG_S 5.0
 
 unsigned
 intercept_wanted(const struct config *cfg)
@@ -253,6 +255,8 @@ intercept_bind(struct intercept *ic, struct seccomp_call *c)
 		seccomp_continue(c);
 		return;
 	}
+	/* For the log line: read while the tid is surely the caller's. */
+	tgid = seccomp_tgid(c->tid);
 	if (!intercept_valid(ic, c))
 		return;
 	nonblock = (c->fdflags & O_NONBLOCK) != 0;
@@ -271,7 +275,7 @@ intercept_bind(struct intercept *ic, struct seccomp_call *c)
 	if (!first)
 		return;
 	by[0] = '\0';
-	if ((tgid = seccomp_tgid(c->tid)) != -1 && tgid != ic->pid)
+	if (tgid != -1 && tgid != ic->pid)
 		snprintf(by, sizeof(by), " (by pid %d)", (int)tgid);
 	log_info("%s: bind(fd %d, %s) intercepted: installed [listen %s]%s",
 	    ic->label, c->callfd, l->addr.text, intercept_listener_name(ic, i),
@@ -343,7 +347,8 @@ intercept_foreign(struct intercept *ic, struct seccomp_call *c)
 		    ic->label, (int)c->tid, (unsigned)c->arch, c->nr,
 		    seccomp_arch_name());
 	}
-	if (c->tid > 0)
+	/* Only while the call is pending is c->tid surely the caller. */
+	if (c->tid > 0 && intercept_valid(ic, c))
 		(void)kill(c->tid, SIGKILL);
 	(void)seccomp_respond(ic->fd, c->id, -ENOSYS, 0, ic->label);
 }
@@ -377,23 +382,44 @@ intercept_dispatch(struct intercept *ic, struct seccomp_call *c)
 	}
 }
 
+/*
+ * A receive found nothing: the notification poll() announced was withdrawn
+ * by a signal to its caller (ENOENT), or went before our guard fired
+ * (EINTR). Harmless, the call restarts; counted, and said at most once per
+ * INTERCEPT_RECV_LOG_S per worker.
+ */
+static void
+intercept_recv_withdrawn(struct intercept *ic, int e)
+{
+	ev_tstamp now = ev_now(ic->loop);
+
+	ic->withdrawn++;
+	ic->recv_failed++;
+	if (ic->recv_logged_at != 0 &&
+	    now - ic->recv_logged_at < INTERCEPT_RECV_LOG_S)
+		return;
+	log_info("%s: %u seccomp notification%s withdrawn before %s received "
+	         "(last: %s): the calls restart",
+	    ic->label, ic->recv_failed, ic->recv_failed == 1 ? "" : "s",
+	    ic->recv_failed == 1 ? "it was" : "they were",
+	    e == ENOENT ? "ENOENT" : "EINTR");
+	ic->recv_failed = 0;
+	ic->recv_logged_at = now;
+}
+
 /* Receives and handles one notification; -1 when there is none to take. */
 static int
 intercept_recv_one(struct intercept *ic)
 {
 	struct seccomp_call c;
+	int e;
 
 	if (seccomp_recv(ic->fd, &c) == -1) {
-		if (errno == ENOENT) {
-			/* Withdrawn between poll() and here. */
-			ic->withdrawn++;
-			return 0;
-		}
-		if (errno == EINTR) {
-			log_debug("%s: nothing to receive after all "
-			          "(notification withdrawn)",
-			    ic->label);
-			return -1;
+		if (errno == ENOENT || errno == EINTR) {
+			e = errno;
+			intercept_recv_withdrawn(ic, e);
+			/* EINTR: the guard waited once already, stop here. */
+			return e == ENOENT ? 0 : -1;
 		}
 		/*
 		 * Would fail again at every wakeup of a level-triggered
@@ -459,7 +485,8 @@ intercept_start(struct intercept *ic, int fd)
 	ic->fd = fd;
 	ic->bound = ic->listening = ic->nonblock = 0;
 	ic->nonblock_logged = ic->shutdown_logged = ic->foreign_logged = 0;
-	ic->withdrawn = 0;
+	ic->withdrawn = ic->recv_failed = 0;
+	ic->recv_logged_at = 0;
 	ic->drain.loop = ic->loop;
 	ic->drain.pid = ic->pid;
 	ic->drain.nfd = fd;

@@ -52,16 +52,18 @@ struct intercept {
 	void *owner;
 
 	/* Private to intercept.c; reset by intercept_start. */
-	int fd;              /* seccomp notify fd, -1 when not used (ro) */
-	ev_io io;            /* readable: a notification is pending */
-	uint64_t bound;      /* bit i: listener i installed by bind() */
-	uint64_t listening;  /* bit i: listen() called on it after */
-	uint64_t nonblock;   /* bit i: the caller wanted O_NONBLOCK */
-	int nonblock_logged; /* the O_NONBLOCK disagreement was logged */
-	int shutdown_logged; /* an ignored shutdown() was logged */
-	int foreign_logged;  /* a foreign-ABI system call was logged */
-	unsigned withdrawn;  /* notifications a signal took back (restarts) */
-	struct drain drain;  /* intercept_accept (ro for the owner) */
+	int fd;               /* seccomp notify fd, -1 when not used (ro) */
+	ev_io io;             /* readable: a notification is pending */
+	uint64_t bound;       /* bit i: listener i installed by bind() */
+	uint64_t listening;   /* bit i: listen() called on it after */
+	uint64_t nonblock;    /* bit i: the caller wanted O_NONBLOCK */
+	int nonblock_logged;  /* the O_NONBLOCK disagreement was logged */
+	int shutdown_logged;  /* an ignored shutdown() was logged */
+	int foreign_logged;   /* a foreign-ABI system call was logged */
+	unsigned withdrawn;   /* notifications a signal took back (restarts) */
+	unsigned recv_failed; /* receives failed since the last log line */
+	ev_tstamp recv_logged_at; /* when that line was logged */
+	struct drain drain;       /* intercept_accept (ro for the owner) */
 };
 
 /* The INTERCEPT_* a worker of cfg runs under, 0 for no filter at all. */
