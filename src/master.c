@@ -313,9 +313,9 @@ master_reload(struct master *m)
 		master_status(m, "reload failed: bad configuration");
 		return;
 	}
-	/* Turned on by this reload: the kernel's side is checked as at -t. */
+	/* Turned on by this reload: the kernel's side, as probed at start. */
 	if (intercept_wanted(cfg) != 0 && intercept_wanted(m->cfg) == 0 &&
-	    seccomp_probe(err, sizeof(err)) == -1) {
+	    seccomp_probe_result(err, sizeof(err)) == -1) {
 		log_warnx("reload: %s: %s: %s; keeping %s", m->config_path,
 		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
 		    err,
