@@ -169,8 +169,7 @@ worker_child(struct worker *w, const struct spawn_plan *p, int pipefd,
 	pipefd = keep[0];
 	/* Before dropping privileges: as root no NO_NEW_PRIVS is needed. */
 	if (keep[1] != -1) {
-		if (seccomp_child_install(keep[1], intercept_wanted(cfg)) ==
-		    -1)
+		if (seccomp_child_install(keep[1], intercept_wanted(cfg)) == -1)
 			worker_child_fail(pipefd, STAGE_INTERCEPT);
 		close(keep[1]);
 	}
@@ -261,7 +260,7 @@ worker_plan_free(struct spawn_plan *p)
 	free(p->groups);
 }
 
-/* intercept.c's events: what readiness.c and worker_drained do today. */
+/* intercept.c's events: every bound socket listens; the drain is over. */
 static void
 worker_listened_cb(struct intercept *ic, void *owner)
 {
