@@ -52,26 +52,29 @@ endif
 
 BATON_MODULES = log address config listener pidfile signals childenv upgrade \
 	notify master_state master_upgrade \
-	intercept \
+	seccomp seccomp_probe drain intercept \
 	worker generation readiness sdnotify master
 BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o
 
 # Unit tests: one Check program per pure module, linking only what it tests.
 UNIT_TESTS = check_address check_config check_childenv check_sdnotify \
-	check_intercept check_master_state check_upgrade check_pidfile \
+	check_seccomp check_drain check_intercept \
+	check_master_state check_upgrade check_pidfile \
 	check_listener check_readiness check_worker check_generation
 check_address_OBJS = address
 check_config_OBJS = config address
 check_childenv_OBJS = childenv config address
 check_sdnotify_OBJS = sdnotify
-check_intercept_OBJS = intercept address log
+check_seccomp_OBJS = seccomp seccomp_probe log
+check_drain_OBJS = drain seccomp address log
+check_intercept_OBJS = intercept drain seccomp seccomp_probe address log
 check_master_state_OBJS = master_state log
 check_upgrade_OBJS = upgrade listener signals address log
 check_pidfile_OBJS = pidfile
 check_listener_OBJS = listener config address log
 check_readiness_OBJS = readiness config address log
-check_worker_OBJS = worker readiness intercept childenv signals config \
-	address log
+check_worker_OBJS = worker readiness intercept drain seccomp seccomp_probe \
+	childenv signals config address log
 check_generation_OBJS = generation $(check_worker_OBJS)
 
 TOOLS = demoapp loadcheck

@@ -25,6 +25,10 @@ struct listener {
 	int refs;	     /* rw */
 	char hint[65];	     /* ro: adopted: the name it was passed under */
 	const char *origin;  /* ro: adopted: "systemd", "the old master" */
+	/* intercept.c: live intercepted workers that installed it wanting
+	 * O_NONBLOCK, or not (the flag is shared: a change is worth a word). */
+	int intercept_nonblock;
+	int intercept_blocking;
 	struct listener *next;
 };
 

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "master.h"
 #include "pidfile.h"
+#include "seccomp_probe.h"
 #include "signals.h"
 
 #ifndef BATON_VERSION
@@ -102,7 +103,7 @@ main(int argc, char *argv[])
 	struct master m;
 	char *exe;
 	sigset_t none;
-	int ch, test = 0, rc;
+	int ch, test = 0, rc, probe;
 
 	while ((ch = getopt(argc, argv, "c:dhs:tV")) != -1) {
 		switch (ch) {
@@ -137,10 +138,16 @@ main(int argc, char *argv[])
 		fprintf(stderr, "baton: %s\n", err);
 		return 1;
 	}
-	/* The kernel's side is checked here, not in config.c: it is no file
-	 * error, but -t must catch it before a deploy does. */
-	if (intercept_wanted(cfg) != 0 &&
-	    intercept_supported(err, sizeof(err)) == -1) {
+	/*
+	 * The kernel's side is checked here, not in config.c: it is no file
+	 * error, but -t must catch it before a deploy does. Signalling (-s)
+	 * needs no seccomp. The start probes even when nothing is intercepted
+	 * yet: a reload that turns it on gets this answer, as the probe forks
+	 * and must not run under the loop's SIGCHLD watcher.
+	 */
+	probe = test ? intercept_wanted(cfg) != 0 : command == NULL;
+	if (probe && seccomp_probe(err, sizeof(err)) == -1 &&
+	    intercept_wanted(cfg) != 0) {
 		fprintf(stderr, "baton: %s: %s: %s\n", path,
 		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
 		    err);

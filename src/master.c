@@ -23,6 +23,7 @@
 #include "log.h"
 #include "master.h"
 #include "sdnotify.h"
+#include "seccomp_probe.h"
 #include "signals.h"
 #include "upgrade.h"
 #include "worker.h"
@@ -395,9 +396,9 @@ master_reload(struct master *m)
 		master_status(m, "reload failed: bad configuration");
 		return;
 	}
-	/* Turned on by this reload: the kernel's side is checked as at -t. */
+	/* Turned on by this reload: the kernel's side, as probed at start. */
 	if (intercept_wanted(cfg) != 0 && intercept_wanted(m->cfg) == 0 &&
-	    intercept_supported(err, sizeof(err)) == -1) {
+	    seccomp_probe_result(err, sizeof(err)) == -1) {
 		log_warnx("reload: %s: %s: %s; keeping %s", m->config_path,
 		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
 		    err,

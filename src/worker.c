@@ -24,6 +24,7 @@
 #include "listener.h"
 #include "log.h"
 #include "readiness.h"
+#include "seccomp.h"
 #include "signals.h"
 #include "worker.h"
 
@@ -80,7 +81,7 @@ void
 worker_free(struct worker *w)
 {
 	readiness_stop(&w->ready);
-	intercept_stop(w);
+	intercept_stop(&w->icpt);
 	ev_timer_stop(w->sh->loop, &w->deadline);
 	free(w);
 }
@@ -213,8 +214,7 @@ worker_child(struct worker *w, const struct spawn_plan *p, int pipefd,
 	pipefd = keep[0];
 	/* Before dropping privileges: as root no NO_NEW_PRIVS is needed. */
 	if (keep[1] != -1) {
-		if (intercept_child_install(keep[1], intercept_wanted(cfg)) ==
-		    -1)
+		if (seccomp_child_install(keep[1], intercept_wanted(cfg)) == -1)
 			worker_child_fail(pipefd, STAGE_INTERCEPT);
 		close(keep[1]);
 	}
@@ -305,6 +305,43 @@ worker_plan_free(struct spawn_plan *p)
 	free(p->groups);
 }
 
+/* intercept.c's events: every bound socket listens; the drain is over. */
+static void
+worker_listened_cb(struct intercept *ic, void *owner)
+{
+	struct worker *w = owner;
+
+	(void)ic;
+	if (w->sh->cfg->ready == READY_LISTEN)
+		readiness_signal(&w->ready);
+}
+
+static void
+worker_drained_cb(struct intercept *ic, void *owner)
+{
+	(void)ic;
+	worker_drained(owner);
+}
+
+/* Serve the notifications of the filter of w (pid), whose notifier is fd. */
+static void
+worker_intercept_start(struct worker *w, pid_t pid, int fd)
+{
+	struct intercept *ic = &w->icpt;
+
+	ic->loop = w->sh->loop;
+	ic->pid = pid;
+	ic->listeners = w->sh->listeners;
+	ic->nlisteners = w->sh->nlisteners;
+	ic->cfg = w->sh->cfg;
+	snprintf(ic->label, sizeof(ic->label), "%s pid %d", w->label,
+	    (int)pid);
+	ic->listened = worker_listened_cb;
+	ic->drained = worker_drained_cb;
+	ic->owner = w;
+	intercept_start(ic, fd);
+}
+
 int
 worker_spawn(struct worker *w)
 {
@@ -366,8 +403,8 @@ worker_spawn(struct worker *w)
 	}
 	/* The filter's notify fd comes first: the child sends it before exec. */
 	if (sv[0] != -1) {
-		if ((nfd = intercept_receive(sv[0])) != -1)
-			intercept_start(w, nfd);
+		if ((nfd = seccomp_receive(sv[0])) != -1)
+			worker_intercept_start(w, pid, nfd);
 		close(sv[0]);
 	}
 	/* Both sides set the group, so a kill(-pid) can never miss. */
@@ -421,7 +458,7 @@ worker_stop(struct worker *w, int sig, ev_tstamp timeout_s)
 			log_warn("%s pid %d: kill %s", w->label, (int)w->pid,
 			    config_signal_name(sig));
 		/* After the signal: a held accept() returns into it. */
-		intercept_drain_end(w);
+		intercept_drain_end(&w->icpt);
 	}
 	ev_timer_set(&w->deadline, timeout_s, 0);
 	ev_timer_start(loop, &w->deadline);
@@ -445,15 +482,15 @@ worker_retire(struct worker *w)
 	worker_set_state(w, WORKER_DRAINING);
 	ev_timer_set(&w->deadline, cfg->stop_timeout_ms / 1000.0, 0);
 	ev_timer_start(loop, &w->deadline);
-	intercept_drain_start(w);
+	intercept_drain_start(&w->icpt);
 }
 
 void
 worker_drained(struct worker *w)
 {
 	const struct config *cfg = w->sh->cfg;
-	const struct intercept *ic = &w->icpt;
-	ev_tstamp ms = (ev_now(w->sh->loop) - ic->drain_t0) * 1000;
+	const struct drain *ic = &w->icpt.drain;
+	ev_tstamp ms = (ev_now(w->sh->loop) - ic->started_at) * 1000;
 
 	if (w->state != WORKER_DRAINING)
 		return;
@@ -513,7 +550,7 @@ worker_exited(struct worker *w, int status)
 	char how[64];
 
 	readiness_stop(&w->ready);
-	intercept_stop(w);
+	intercept_stop(&w->icpt);
 	ev_timer_stop(loop, &w->deadline);
 	worker_describe_status(status, how, sizeof(how));
 	if (w->state == WORKER_STOPPING || w->state == WORKER_DRAINING)

@@ -4,9 +4,11 @@
 # look older (a seccomp filter failing one feature) -t and the start fail
 # naming the feature and the Linux version it needs; a baton nested in an
 # intercepted worker refuses it at -t and at start, naming why (a process
-# can have only one seccomp notifier); and on x86_64 a worker that makes a
-# system call of another ABI (int $0x80, i386) is killed, with a log line
-# saying so, instead of escaping the filter.
+# can have only one seccomp notifier); `baton -s` signals all the same on
+# such a kernel, and a master started there refuses a reload that turns
+# intercept_bind on with the answer it probed at start; and on x86_64 a
+# worker that makes a system call of another ABI (int $0x80, i386) is
+# killed, with a log line saying so, instead of escaping the filter.
 . "$(dirname "$0")/lib.sh"
 . "$FT_DIR/intercept_lib.sh"
 
@@ -133,6 +135,61 @@ for f in user_notif:"seccomp user notification (SECCOMP_RET_USER_NOTIF) (needs L
 	note "without ${f%%:*}: $(cat "$T/old.out")"
 done
 
+# Signalling needs no seccomp: on that older kernel `baton -s` still
+# signals a master running on this one (it used to refuse, probing the
+# kernel as -t does).
+port4=$(pick_port)
+write_conf "$T/sig.ini" <<EOF2
+[baton]
+pidfile = $T/sig.pid
+[app]
+command = /bin/sleep 60
+intercept_bind = yes
+ready = delay:1s
+ready_timeout = 10s
+[listen http]
+address = 127.0.0.1:$port4
+EOF2
+: >"$T/baton.log"
+baton_start "$T/sig.ini"
+"$T/oldkernel" user_notif "$BUILD/baton" -c "$T/sig.ini" -s reload \
+	>"$T/sig.out" 2>&1 ||
+	fail "baton -s refused without seccomp: $(cat "$T/sig.out")"
+wait_gen_active 2 10
+note "baton -s reload on an older kernel: generation 2 started"
+baton_signal QUIT
+baton_wait_exit 30 || fail "baton did not exit 0 after QUIT (-s part)"
+
+# The probe runs once, at start: a master that started on the older kernel
+# with nothing intercepted refuses a reload turning intercept_bind on with
+# the answer it got then, and keeps serving.
+port5=$(pick_port)
+conf_reload()
+{
+	write_conf "$T/reload.ini" <<-EOF2
+	[app]
+	command = /bin/sleep 60
+	intercept_bind = $1
+	ready = none
+	[listen http]
+	address = 127.0.0.1:$port5
+	EOF2
+}
+conf_reload no
+: >"$T/baton.log"
+saved_cmd=("${BATON_CMD[@]}")
+BATON_CMD=("$T/oldkernel" user_notif "${BATON_CMD[@]}")
+baton_start "$T/reload.ini"
+BATON_CMD=("${saved_cmd[@]}")
+conf_reload yes
+baton_signal HUP
+wait_log "$T/baton.log" "reload: $T/reload\.ini: intercept_bind: this kernel lacks seccomp user notification \(SECCOMP_RET_USER_NOTIF\) \(needs Linux 5\.0; this is [^)]*\); keeping the running generation" 10
+[ "$(count_log "$T/baton.log" 'generation 2')" = 0 ] ||
+	fail "a reload turning intercept_bind on started a generation"
+note "$(grep -m1 -oE 'reload: .*intercept_bind: .*' "$T/baton.log")"
+baton_signal QUIT
+baton_wait_exit 30 || fail "baton did not exit 0 after QUIT (reload part)"
+
 if [ "$(uname -m)" = x86_64 ]; then
 	# getpid() through the i386 entry point; 0 when the kernel runs it.
 	cat >"$T/i386.c" <<-'EOF2'
@@ -178,4 +235,5 @@ if [ "$(uname -m)" = x86_64 ]; then
 	fi
 fi
 pass "-t passes; older kernels and nesting refused with a reason;" \
+    "-s signals without seccomp; reload refused from the start's probe;" \
     "foreign ABI killed, logged"
