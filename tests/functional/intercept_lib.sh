@@ -82,7 +82,7 @@ assert_installed()
 	local pid fd ino inh
 	pid=$(installed_pid "$1" "$2")
 	fd=$(installed_fd "$1" "$2")
-	[ -n "$pid" ] && [ -n "$fd" ] ||
+	{ [ -n "$pid" ] && [ -n "$fd" ]; } ||
 		fail "no interception logged for generation $1 worker $2"
 	ino=$(sock_inode "$pid" "$fd") ||
 		fail "generation $1 worker $2 pid $pid: fd $fd is not a socket"

@@ -44,7 +44,7 @@ wait_gen_active 2 20
 [ "$(nonblock 2)" = 0 ] || fail "python's socket is not blocking"
 [ "$(http_get "http://127.0.0.1:$port/")" = ok ] || fail "python answers not"
 n=$(count_log "$T/baton.log" "generation 2 worker [01] pid [0-9]+: \[listen http\]: wants the socket blocking, [12] other workers? wanted it non-blocking: O_NONBLOCK is shared by every worker, it is now blocking")
-[ "$n" -ge 1 ] && [ "$n" -le 2 ] ||
+{ [ "$n" -ge 1 ] && [ "$n" -le 2 ]; } ||
 	fail "expected the disagreement logged once or twice (one per" \
 	    "worker that flipped the flag), saw $n"
 wait_log "$T/baton.log" 'generation 1: draining -> gone' 20

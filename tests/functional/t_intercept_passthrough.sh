@@ -33,7 +33,7 @@ masters=$(master_inodes "$BATON_PID")
 
 # Port 0: the kernel's own port, served by the worker alone.
 tcp0=$(get tcp0_addr)
-[ "${tcp0##*:}" != 0 ] && [ "${tcp0##*:}" != "$port" ] ||
+{ [ "${tcp0##*:}" != 0 ] && [ "${tcp0##*:}" != "$port" ]; } ||
 	fail "port-0 listener got port ${tcp0##*:}"
 [ "$(http_get "http://$tcp0/")" = ok ] || fail "nothing answers on $tcp0"
 ino=$(sock_inode "$wpid" "$(get tcp0_fd)") || fail "tcp0 fd is no socket"

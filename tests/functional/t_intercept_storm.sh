@@ -47,13 +47,14 @@ EOF2
 	    "withdrawn by a signal and restarted;" \
 	    "$(count_log "$T/baton.log" 'again on the installed') binds" \
 	    "restarted after the socket was installed"
-	eval "${name}_withdrawn=$withdrawn"
+	WITHDRAWN[$name]=$withdrawn
 	BATON_PID=
 }
+declare -A WITHDRAWN=()
 run killable
 BATON_INTERCEPT_NO_KILLABLE=1 run interruptible
 # Without WAIT_KILLABLE_RECV restarts are certain under this storm.
-[ "$interruptible_withdrawn" -gt 0 ] ||
+[ "${WITHDRAWN[interruptible]}" -gt 0 ] ||
 	fail "no bind was ever interrupted: the storm did not test anything"
-pass "sockets installed after $killable_withdrawn and" \
-    "$interruptible_withdrawn restarted notifications"
+pass "sockets installed after ${WITHDRAWN[killable]} and" \
+    "${WITHDRAWN[interruptible]} restarted notifications"
