@@ -18,7 +18,7 @@ conf()
 command = $1
 workers = 2
 ready = listen
-ready_timeout = 10s
+ready_timeout = 30s
 stop_signal = INT
 stop_timeout = 10s
 intercept_bind = yes
