@@ -36,8 +36,8 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-BATON_MODULES = log parse address config listener pidfile signals childenv \
-	upgrade intercept \
+BATON_MODULES = log parse address config_file config_keys config_command \
+	config credentials listener pidfile signals childenv upgrade intercept \
 	worker generation readiness sdnotify master
 BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o
 
@@ -45,8 +45,10 @@ BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o
 UNIT_TESTS = check_address check_config check_childenv check_sdnotify \
 	check_intercept check_parse
 check_address_OBJS = address parse
-check_config_OBJS = config address parse
-check_childenv_OBJS = childenv config address parse
+check_config_OBJS = config config_file config_keys config_command credentials \
+	address parse
+check_childenv_OBJS = childenv config config_file config_keys config_command \
+	address parse
 check_parse_OBJS = parse
 check_sdnotify_OBJS = sdnotify
 check_intercept_OBJS = intercept address parse log

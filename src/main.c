@@ -10,6 +10,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "credentials.h"
 #include "intercept.h"
 #include "log.h"
 #include "master.h"
@@ -60,6 +61,28 @@ main_exe_path(const char *argv0)
 			return realpath(buf, NULL);
 	}
 	return NULL;
+}
+
+/*
+ * The user and group must exist at -t and at start. config.c only keeps the
+ * names (a reload must not depend on NSS); workers look them up again at
+ * each spawn. Returns 0, or -1 with "file:line: user: reason" in err.
+ */
+static int
+main_check_credentials(const struct config *cfg, char *err, size_t errlen)
+{
+	struct credentials c;
+	char why[CONFIG_ERR_MAX / 2];
+	int r;
+
+	r = credentials_resolve(cfg->user, cfg->group, &c, why, sizeof(why));
+	credentials_free(&c);
+	if (r == 0)
+		return 0;
+	snprintf(err, errlen, "%s:%d: %s: %s", cfg->path,
+	    r == CREDENTIALS_EGROUP ? cfg->group_line : cfg->user_line,
+	    r == CREDENTIALS_EGROUP ? "group" : "user", why);
+	return -1;
 }
 
 static int
@@ -135,6 +158,11 @@ main(int argc, char *argv[])
 	}
 	if ((cfg = config_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "baton: %s\n", err);
+		return 1;
+	}
+	if (main_check_credentials(cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "baton: %s\n", err);
+		config_free(cfg);
 		return 1;
 	}
 	/* The kernel's side is checked here, not in config.c: it is no file
