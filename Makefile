@@ -50,7 +50,8 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-BATON_MODULES = log address config listener pidfile signals childenv upgrade \
+BATON_MODULES = log parse address config_file config_keys config_command \
+	config credentials listener pidfile signals childenv upgrade \
 	notify master_state master_upgrade \
 	seccomp seccomp_probe drain intercept \
 	worker generation readiness sdnotify master
@@ -58,23 +59,26 @@ BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o
 
 # Unit tests: one Check program per pure module, linking only what it tests.
 UNIT_TESTS = check_address check_config check_childenv check_sdnotify \
-	check_seccomp check_drain check_intercept \
+	check_parse check_seccomp check_drain check_intercept \
 	check_master_state check_upgrade check_pidfile \
 	check_listener check_readiness check_worker check_generation
-check_address_OBJS = address
-check_config_OBJS = config address
-check_childenv_OBJS = childenv config address
+# The config modules, as one group: config needs every one of them.
+CONFIG_OBJS = config config_file config_keys config_command address parse
+check_address_OBJS = address parse
+check_config_OBJS = $(CONFIG_OBJS) credentials
+check_childenv_OBJS = childenv $(CONFIG_OBJS)
+check_parse_OBJS = parse
 check_sdnotify_OBJS = sdnotify
 check_seccomp_OBJS = seccomp seccomp_probe log
-check_drain_OBJS = drain seccomp address log
-check_intercept_OBJS = intercept drain seccomp seccomp_probe address log
+check_drain_OBJS = drain seccomp address parse log
+check_intercept_OBJS = intercept drain seccomp seccomp_probe address parse log
 check_master_state_OBJS = master_state log
-check_upgrade_OBJS = upgrade listener signals address log
+check_upgrade_OBJS = upgrade listener signals address parse log
 check_pidfile_OBJS = pidfile
-check_listener_OBJS = listener config address log
-check_readiness_OBJS = readiness config address log
+check_listener_OBJS = listener $(CONFIG_OBJS) log
+check_readiness_OBJS = readiness $(CONFIG_OBJS) log
 check_worker_OBJS = worker readiness intercept drain seccomp seccomp_probe \
-	childenv signals config address log
+	childenv credentials signals $(CONFIG_OBJS) log
 check_generation_OBJS = generation $(check_worker_OBJS)
 
 TOOLS = demoapp loadcheck

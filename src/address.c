@@ -4,43 +4,37 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "address.h"
+#include "parse.h"
 
 #define UNIX_PREFIX "unix:"
 
 /* Longest path that still leaves room for the NUL in sun_path. */
 #define UNIX_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
-/*
- * Port "1".."65535", digits only: strtol would accept " +80" and "0x50",
- * which nobody means in a listen address.
- */
+/* Port "1".."65535", digits only (no " +80", no "0x50"): parse_int. */
 static int
 parse_port(const char *s, int *port, char *err, size_t errlen)
 {
-	long v = 0;
-	const char *p;
+	long long v;
 
 	if (*s == '\0') {
 		snprintf(err, errlen, "missing port (use HOST:PORT)");
 		return -1;
 	}
-	for (p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9') {
+	if (parse_int(s, 1, 65535, &v, NULL, 0) == -1) {
+		if (errno == ERANGE)
+			snprintf(err, errlen,
+			    "port %s is out of range (1..65535)", s);
+		else
 			snprintf(err, errlen,
 			    "\"%s\" is not a port number (1..65535)", s);
-			return -1;
-		}
-		if (v <= 65535)
-			v = v * 10 + (*p - '0');
-	}
-	if (v < 1 || v > 65535) {
-		snprintf(err, errlen, "port %s is out of range (1..65535)", s);
 		return -1;
 	}
 	*port = (int)v;

@@ -1,4 +1,10 @@
-/* config.h: the parsed, validated form of a baton ini file. */
+/*
+ * config.h: the parsed, validated form of a baton ini file.
+ *
+ * Owns: struct config and the reading of the file into it. Must not touch:
+ * the system beyond reading that one file; user and group stay names here
+ * (credentials.c looks them up), so a reload is pure and repeatable.
+ */
 #ifndef BATON_CONFIG_H
 #define BATON_CONFIG_H
 
@@ -9,6 +15,14 @@
 #include "address.h"
 
 #define CONFIG_ERR_MAX 512
+/* [listen NAME]: NAME is letters, digits, '_', '.' and '-'. */
+#define CONFIG_LISTEN_NAME_MAX 64
+#define CONFIG_LISTEN_NAME_HINT                                                \
+	"(letters, digits, '_', '.' and '-', at most 64 characters)"
+/* A config file is small; a bigger one is a mistake (or /dev/zero). */
+#define CONFIG_FILE_MAX (1024 * 1024)
+/* The longest line read, newline excluded; inih's buffer may cap it lower. */
+#define CONFIG_LINE_MAX 4095
 /* Workers get listeners at fds 3..66; more would need a bigger table. */
 #define CONFIG_LISTENERS_MAX 64
 
@@ -41,31 +55,31 @@ struct config {
 	char *control; /* parsed, not used yet */
 	char *log;     /* "stderr" (default), "syslog" or a path */
 	char *user;    /* NULL: keep the master's credentials */
-	char *group;
-	uid_t uid; /* resolved from user; valid when user != NULL */
-	gid_t gid; /* from group, else user's primary group */
+	char *group;   /* names only: credentials_resolve looks them up */
+	int user_line; /* where user and group are set, for messages */
+	int group_line;
 	int fdstore;
 	int upgrade_retire_old;
 
 	/* [app] */
 	char *command; /* as written */
 	char **argv;   /* split shell-like, NULL-terminated; {fd:}/{addr:}
-			  substituted later by the worker */
+	                  substituted later by the worker */
 	int argc;
 	int workers; /* default 1, 1..4096 */
 	char *directory;
 	enum ready_kind ready;
-	long ready_arg_ms;	    /* READY_DELAY: how long alive */
-	struct address probe;   /* READY_TCP / READY_HTTP */
-	char *probe_host;	    /* Host header for READY_HTTP */
-	char *probe_path;	    /* READY_HTTP, starts with '/' */
-	long ready_timeout_ms;	    /* default 60 s */
-	long ready_delay_ms;	    /* default 0 */
-	int stop_signal;	    /* default SIGTERM */
-	long stop_timeout_ms;	    /* default 30 s */
+	long ready_arg_ms;     /* READY_DELAY: how long alive */
+	struct address probe;  /* READY_TCP / READY_HTTP */
+	char *probe_host;      /* Host header for READY_HTTP */
+	char *probe_path;      /* READY_HTTP, starts with '/' */
+	long ready_timeout_ms; /* default 60 s */
+	long ready_delay_ms;   /* default 0 */
+	int stop_signal;       /* default SIGTERM */
+	long stop_timeout_ms;  /* default 30 s */
 	int intercept_bind;
 	int intercept_accept; /* hold a retiring worker's accept() */
-	char **env; /* "NAME=value", NULL-terminated, in file order */
+	char **env;           /* "NAME=value", NULL-terminated, in file order */
 	size_t nenv;
 
 	/* [listen NAME], in file order */
@@ -74,35 +88,36 @@ struct config {
 };
 
 /*
- * Parse and validate the file at path. Returns a new config, or NULL with a
- * message "file:line: key: reason" (or "file: reason") in err.
+ * Parse and validate the file at path: a regular file (symlinks followed) of
+ * at most CONFIG_FILE_MAX bytes, so that a FIFO or a device fails at once.
+ * Returns a new config, or NULL with a message "file:line: key: reason" (or
+ * "file: reason") in err.
  */
 struct config *config_load(const char *path, char *err, size_t errlen);
 
 /* Same, from a string; name is used in messages in place of a path. */
-struct config *config_load_string(const char *name, const char *text,
-    char *err, size_t errlen);
+struct config *config_load_string(
+    const char *name, const char *text, char *err, size_t errlen);
 
 void config_free(struct config *cfg);
+
+/* Whether s[0..len) is a valid [listen NAME] name. */
+int config_listen_name_valid(const char *s, size_t len);
 
 /* Index of the [listen NAME] section, or -1. */
 int config_listener_index(const struct config *cfg, const char *name);
 
 /*
- * "30", "30s", "500ms", "2m", "1h" -> milliseconds. Returns 0, or -1 with a
- * reason in err.
- */
-int config_parse_duration(const char *s, long *ms, char *err, size_t errlen);
-
-/*
+ * The command line helpers below live in config_command.c; their names
+ * predate it.
+ *
  * Split a command line shell-like: whitespace separates words, single quotes
  * keep everything literally, double quotes keep everything but \" and \\,
  * a backslash outside quotes escapes the next character. No expansion of any
  * kind. Returns a NULL-terminated malloc'd vector (free with
  * config_free_argv) and sets *argc, or NULL with a reason in err.
  */
-char **config_split_command(const char *s, int *argc, char *err,
-    size_t errlen);
+char **config_split_command(const char *s, int *argc, char *err, size_t errlen);
 void config_free_argv(char **argv);
 
 /* What a placeholder in a command word stands for. */
@@ -129,10 +144,8 @@ struct config_placeholder {
 int config_find_placeholder(
     const char *s, struct config_placeholder *ph, char *err, size_t errlen);
 
-/* "TERM", "SIGTERM", "term" or "15" -> signal number, or -1. */
-int config_parse_signal(const char *s);
-
-/* Signal number -> "TERM" (static string), "?" when unknown. */
+/* Signal number -> "TERM" (static string), "?" when unknown. The callers
+ * predate parse.c; this is parse_signal_name. */
 const char *config_signal_name(int sig);
 
 #endif

@@ -44,7 +44,8 @@ generation_state_name(enum generation_state s)
 struct generation *
 generation_new(struct ev_loop *loop, unsigned id, struct config *cfg,
     struct listener **listeners, int target, const char *notify_socket,
-    const struct generation_events *events, void *owner)
+    struct credentials *cred, const struct generation_events *events,
+    void *owner)
 {
 	struct generation *g;
 
@@ -65,6 +66,11 @@ generation_new(struct ev_loop *loop, unsigned id, struct config *cfg,
 	g->sh.listeners = listeners;
 	g->sh.nlisteners = cfg->nlisteners;
 	g->sh.notify_socket = notify_socket;
+	if (cred != NULL && cred->groups != NULL) {
+		g->cred = *cred;
+		memset(cred, 0, sizeof(*cred));
+		g->sh.cred = &g->cred;
+	}
 	g->sh.events = &generation_worker_events;
 	g->sh.owner = g;
 	return g;
@@ -78,6 +84,7 @@ generation_free(struct generation *g)
 	for (i = 0; i < g->nworkers; i++)
 		worker_free(g->workers[i]);
 	free(g->workers);
+	credentials_free(&g->cred);
 	free(g);
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <ev.h>
 
+#include "credentials.h"
 #include "worker.h"
 
 struct config;
@@ -39,6 +40,7 @@ struct generation {
 	int target;		 /* rw: workers wanted (TTIN/TTOU) */
 	ev_tstamp started_at;	 /* ro */
 	char why[400];		 /* FAILED: why it was rolled back */
+	struct credentials cred; /* ro: its workers' user and group */
 	struct worker_shared sh; /* ro: what its workers share */
 	const struct generation_events *events;
 	void *owner;
@@ -50,12 +52,14 @@ const char *generation_state_name(enum generation_state s);
 /*
  * A STARTING generation of cfg with target workers on listeners (cfg
  * order), none spawned yet. notify_socket: the NOTIFY_SOCKET for ready =
- * notify, or NULL. Returns NULL when out of memory.
+ * notify, or NULL. cred (may be NULL): what cfg's user and group resolved
+ * to; the generation takes it over (*cred is left empty). Returns NULL
+ * when out of memory (cred untouched).
  */
 struct generation *generation_new(struct ev_loop *loop, unsigned id,
     struct config *cfg, struct listener **listeners, int target,
-    const char *notify_socket, const struct generation_events *events,
-    void *owner);
+    const char *notify_socket, struct credentials *cred,
+    const struct generation_events *events, void *owner);
 void generation_free(struct generation *g);
 
 /* Spawn target workers. A failure makes the generation FAILED. */

@@ -10,6 +10,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "credentials.h"
 #include "intercept.h"
 #include "log.h"
 #include "master.h"
@@ -99,6 +100,7 @@ main(int argc, char *argv[])
 {
 	const char *path = BATON_DEFAULT_CONFIG, *command = NULL;
 	char err[CONFIG_ERR_MAX];
+	struct credentials cred;
 	struct config *cfg;
 	struct master m;
 	char *exe;
@@ -138,6 +140,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "baton: %s\n", err);
 		return 1;
 	}
+	/* The names must exist even where the master will not switch. */
+	if (credentials_of_config(cfg, &cred, err, sizeof(err)) == -1) {
+		fprintf(stderr, "baton: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	credentials_free(&cred);
 	/*
 	 * The kernel's side is checked here, not in config.c: it is no file
 	 * error, but -t must catch it before a deploy does. Signalling (-s)

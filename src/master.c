@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "credentials.h"
 #include "generation.h"
 #include "intercept.h"
 #include "listener.h"
@@ -109,27 +110,33 @@ master_notify_line(pid_t pid, const char *line, void *owner)
 
 /*
  * Start a generation of cfg on the listener set ls (both owned by the
- * generation from here on). Returns 0, or -1 (ls released).
+ * generation from here on). Returns 0, or -1 with a reason in err (ls
+ * released).
  */
 static int
 master_spawn_generation(struct master *m, struct config *cfg,
-    struct listener **ls)
+    struct listener **ls, char *err, size_t errlen)
 {
+	struct credentials cred = { 0 };
 	struct generation *g;
 
 	if (cfg->ready == READY_NOTIFY && notify_open(&m->notify) == -1) {
-		log_warn("cannot open the notify socket");
-		listener_release(&m->listeners, ls, cfg->nlisteners);
-		return -1;
+		snprintf(err, errlen, "cannot open the notify socket: %s",
+		    strerror(errno));
+		goto fail;
 	}
+	/* Looked up here, not in config.c, so reading a config stays pure. */
+	if (geteuid() == 0 &&
+	    credentials_of_config(cfg, &cred, err, errlen) == -1)
+		goto fail;
 	g = generation_new(m->loop, m->last_id + 1, cfg, ls,
 	    master_target(m, cfg),
-	    cfg->ready == READY_NOTIFY ? m->notify.name : NULL,
+	    cfg->ready == READY_NOTIFY ? m->notify.name : NULL, &cred,
 	    &master_generation_events, m);
 	if (g == NULL) {
-		log_warnx("out of memory");
-		listener_release(&m->listeners, ls, cfg->nlisteners);
-		return -1;
+		snprintf(err, errlen, "out of memory");
+		credentials_free(&cred);
+		goto fail;
 	}
 	m->last_id++;
 	g->next = m->generations;
@@ -139,6 +146,10 @@ master_spawn_generation(struct master *m, struct config *cfg,
 		master_state_set(m, MASTER_RELOADING);
 	generation_start(g);
 	return 0;
+
+fail:
+	listener_release(&m->listeners, ls, cfg->nlisteners);
+	return -1;
 }
 
 /*
@@ -283,7 +294,10 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 			  "systemd): nothing is stored");
 	master_store_fds(m, NULL, NULL);
 	log_info("master pid %d: started with %s", (int)getpid(), path);
-	if (master_spawn_generation(m, cfg, ls) == -1) {
+	if (master_spawn_generation(m, cfg, ls, err, errlen) == -1) {
+		log_warnx("master pid %d: cannot start the first generation: "
+			  "%s",
+		    (int)getpid(), err);
 		m->exit_code = 1;
 		master_shutdown(m, 1);
 	}
@@ -350,7 +364,8 @@ master_respawn(struct master *m)
 		log_warnx("respawn: %s", err);
 		return;
 	}
-	master_spawn_generation(m, m->cfg, ls);
+	if (master_spawn_generation(m, m->cfg, ls, err, sizeof(err)) == -1)
+		log_warnx("respawn: %s", err);
 }
 
 void
@@ -418,7 +433,9 @@ master_reload(struct master *m)
 	    (cfg->pidfile && strcmp(cfg->pidfile, m->cfg->pidfile) != 0))
 		log_warnx("reload: pidfile: a new path takes effect only at "
 			  "the next start or upgrade");
-	if (master_spawn_generation(m, cfg, ls) == -1) {
+	if (master_spawn_generation(m, cfg, ls, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; keeping %s", err,
+		    m->current ? "the running generation" : "no generation");
 		config_free(cfg);
 		master_status(m, "reload failed: cannot start a generation");
 	}

@@ -21,6 +21,7 @@
 
 #include "childenv.h"
 #include "config.h"
+#include "credentials.h"
 #include "listener.h"
 #include "log.h"
 #include "readiness.h"
@@ -194,8 +195,7 @@ struct spawn_plan {
 	char **envp;
 	ssize_t pid_slot;
 	char *path;    /* the binary, resolved with the worker's PATH */
-	gid_t *groups; /* supplementary groups when dropping to user */
-	int ngroups;
+	const struct credentials *cred; /* non-NULL: drop to user/group */
 };
 
 static _Noreturn void
@@ -221,12 +221,12 @@ worker_child(struct worker *w, const struct spawn_plan *p, int pipefd,
 	childenv_set_pid(p->envp, p->pid_slot, getpid());
 	if (cfg->directory != NULL && chdir(cfg->directory) == -1)
 		worker_child_fail(pipefd, STAGE_CHDIR);
-	if (p->groups != NULL) {
-		if (setgroups((size_t)p->ngroups, p->groups) == -1)
+	if (p->cred != NULL) {
+		if (setgroups((size_t)p->cred->ngroups, p->cred->groups) == -1)
 			worker_child_fail(pipefd, STAGE_GROUPS);
-		if (setgid(cfg->gid) == -1)
+		if (setgid(p->cred->gid) == -1)
 			worker_child_fail(pipefd, STAGE_GID);
-		if (cfg->user != NULL && setuid(cfg->uid) == -1)
+		if (cfg->user != NULL && setuid(p->cred->uid) == -1)
 			worker_child_fail(pipefd, STAGE_UID);
 	}
 	execve(p->path, p->argv, p->envp);
@@ -264,45 +264,12 @@ worker_resolve(const char *argv0, char **envp)
 	return NULL;
 }
 
-/* The user's groups (initgroups would read /etc/group in the child). */
-static int
-worker_groups(const struct config *cfg, struct spawn_plan *p)
-{
-	int n = 32;
-
-	if ((cfg->user == NULL && cfg->group == NULL) || geteuid() != 0)
-		return 0;
-	if (cfg->user == NULL) {
-		if ((p->groups = malloc(sizeof(gid_t))) == NULL)
-			return -1;
-		p->groups[0] = cfg->gid;
-		p->ngroups = 1;
-		return 0;
-	}
-	for (;;) {
-		gid_t *g = realloc(p->groups, (size_t)n * sizeof(gid_t));
-
-		if (g == NULL)
-			return -1;
-		p->groups = g;
-		p->ngroups = n;
-		if (getgrouplist(cfg->user, cfg->gid, p->groups,
-			&p->ngroups) != -1)
-			return 0;
-		if (p->ngroups <= n)
-			n *= 2;
-		else
-			n = p->ngroups;
-	}
-}
-
 static void
 worker_plan_free(struct spawn_plan *p)
 {
 	childenv_free(p->argv);
 	childenv_free(p->envp);
 	free(p->path);
-	free(p->groups);
 }
 
 /* intercept.c's events: every bound socket listens; the drain is over. */
@@ -363,11 +330,14 @@ worker_spawn(struct worker *w)
 	plan.envp = childenv_envp(environ, cfg, sh->generation, w->index,
 	    cfg->ready == READY_NOTIFY ? sh->notify_socket : NULL,
 	    &plan.pid_slot);
-	if (plan.envp == NULL || worker_groups(cfg, &plan) == -1) {
+	if (plan.envp == NULL) {
 		snprintf(w->why, sizeof(w->why), "cannot spawn: %s",
 		    strerror(errno));
 		goto fail;
 	}
+	/* Resolved by the owner; switching needs root. */
+	if (sh->cred != NULL && sh->cred->groups != NULL && geteuid() == 0)
+		plan.cred = sh->cred;
 	if ((plan.path = worker_resolve(plan.argv[0], plan.envp)) == NULL) {
 		snprintf(w->why, sizeof(w->why),
 		    "%s: command not found in the worker's PATH",

@@ -9,6 +9,7 @@
 #include "readiness.h"
 
 struct config;
+struct credentials;
 struct listener;
 struct worker;
 
@@ -43,6 +44,7 @@ struct worker_shared {
 	struct listener **listeners; /* cfg order: fds 3, 4, ... */
 	size_t nlisteners;
 	const char *notify_socket;   /* NOTIFY_SOCKET, or NULL */
+	const struct credentials *cred; /* user/group to switch to, or NULL */
 	const struct worker_events *events;
 	void *owner;
 };

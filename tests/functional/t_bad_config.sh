@@ -121,6 +121,53 @@ run_baton t -t -c "$T/nonexistent.ini"
 [ "$(cat "$T/t.err")" = "baton: $T/nonexistent.ini: cannot open: No such file or directory" ] ||
 	fail "missing file: '$(cat "$T/t.err")'"
 
+# --- files that are no config: answered at once, without a line ---------------
+# expect_file_error FILE REASON: `baton -t -c FILE` and a start exit 1 with
+# the one line "baton: FILE: REASON", well within run_baton's 10 s.
+expect_file_error()
+{
+	local f=$1 why=$2 t0 t1
+	t0=$(now_ms)
+	run_baton t -t -c "$f"
+	t1=$(now_ms)
+	[ $RC = 1 ] || fail "baton -t -c $f exited $RC, not 1 ($(cat "$T/t.err"))"
+	[ "$(cat "$T/t.err")" = "baton: $f: $why" ] ||
+		fail "baton -t -c $f: '$(cat "$T/t.err")', expected 'baton: $f: $why'"
+	[ $((t1 - t0)) -lt 2000 ] || fail "baton -t -c $f took $((t1 - t0)) ms"
+	run_baton start -c "$f"
+	[ $RC = 1 ] || fail "baton -c $f (start) exited $RC, not 1"
+	[ "$(cat "$T/start.err")" = "baton: $f: $why" ] ||
+		fail "start with $f said '$(cat "$T/start.err")'"
+	note "$f: $(cat "$T/t.err") (exit 1 in $((t1 - t0)) ms)"
+}
+
+# A FIFO with no writer would block open(2); /dev/zero has no end.
+mkfifo "$T/fifo.ini"
+expect_file_error "$T/fifo.ini" "not a regular file"
+expect_file_error /dev/zero "not a regular file"
+expect_file_error "$T" "not a regular file"
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ';' >"$T/big.ini"
+expect_file_error "$T/big.ini" "too large (more than 1048576 bytes)"
+# A regular file behind a symlink, as in /etc, is fine.
+ln -s "$T/good.ini" "$T/link.ini"
+run_baton t -t -c "$T/link.ini"
+[ $RC = 0 ] || fail "baton -t through a symlink exited $RC: $(cat "$T/t.err")"
+
+# One endless line: reported at its line, not read forever.
+{ head -n 6 "$T/good.ini"; printf 'workers = 2 ; '; head -c 100000 /dev/zero | tr '\0' x; echo; } >"$T/long.ini"
+run_baton t -t -c "$T/long.ini"
+[ $RC = 1 ] && [ "$(cat "$T/t.err")" = "baton: $T/long.ini:7: line too long (max 199 characters)" ] ||
+	fail "long line: exit $RC, '$(cat "$T/t.err")'"
+note "long.ini: $(cat "$T/t.err")"
+
+# --- user and group: names in the file, looked up at -t and at start ----------
+edit "$T/good.ini" "$T/user.ini" 3 "pidfile = $T/baton.pid
+user = baton-no-such-user-$$"
+expect_error "$T/user.ini" 4 user "\"baton-no-such-user-$$\": no such user"
+edit "$T/good.ini" "$T/group.ini" 3 "pidfile = $T/baton.pid
+group = baton-no-such-group-$$"
+expect_error "$T/group.ini" 4 group "\"baton-no-such-group-$$\": no such group"
+
 # --- a running master and a file broken under it --------------------------------
 cp "$T/good.ini" "$T/live.ini"
 baton_start "$T/live.ini"
@@ -142,6 +189,18 @@ baton_signal HUP
 wait_log "$T/baton.log" \
 	"reload: $T/live\.ini: cannot open: No such file or directory; keeping the running generation" 10
 mv "$T/live.ini.away" "$T/live.ini"
+# An unknown user: the master, as root, looks it up to switch to it, and
+# refuses the reload before any generation starts.
+if [ "$(id -u)" = 0 ]; then
+	edit "$T/good.ini" "$T/live.ini" 3 "pidfile = $T/baton.pid
+user = baton-no-such-user-$$"
+	baton_signal HUP
+	wait_log "$T/baton.log" \
+		"reload: $T/live\.ini:4: user: \"baton-no-such-user-$$\": no such user; keeping the running generation" 10
+	cp "$T/good.ini" "$T/live.ini"
+else
+	note "not root: the master looks no user up; that reload is not tried"
+fi
 sleep 0.5
 [ "$(count_log "$T/baton.log" "generation 2")" = 0 ] ||
 	fail "a broken file started generation 2: $(grep 'generation 2' "$T/baton.log")"

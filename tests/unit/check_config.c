@@ -1,14 +1,19 @@
 /* check_config.c: unit tests for config parsing, validation and helpers. */
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
 
 #include "config.h"
+#include "config_keys.h"
+#include "credentials.h"
 
 static struct config *
 load(const char *text)
@@ -77,8 +82,8 @@ START_TEST(test_full)
 	ck_assert_str_eq(cfg->log, "/var/log/baton.log");
 	ck_assert_str_eq(cfg->user, "root");
 	ck_assert_str_eq(cfg->group, "root");
-	ck_assert_int_eq(cfg->uid, 0);
-	ck_assert_int_eq(cfg->gid, 0);
+	ck_assert_int_eq(cfg->user_line, 5);
+	ck_assert_int_eq(cfg->group_line, 6);
 	ck_assert_int_eq(cfg->fdstore, 1);
 	ck_assert_int_eq(cfg->upgrade_retire_old, 1);
 
@@ -170,23 +175,76 @@ START_TEST(test_user_group)
 {
 	struct config *cfg;
 
-	/* Without group, the user's primary group. */
-	cfg = load("[baton]\nuser = daemon\n[app]\ncommand = a\n");
-	ck_assert_int_eq(cfg->uid, 1);
-	ck_assert_int_eq(cfg->gid, 1);
+	/* config.c keeps names and lines only: no lookup on a reload. */
+	cfg = load("[baton]\nuser = baton-no-such-user\n[app]\ncommand = a\n");
+	ck_assert_str_eq(cfg->user, "baton-no-such-user");
+	ck_assert_int_eq(cfg->user_line, 2);
 	ck_assert_ptr_null(cfg->group);
+	ck_assert_int_eq(cfg->group_line, 0);
 	config_free(cfg);
 
-	/* group wins, wherever it stands. */
 	cfg = load("[baton]\ngroup = nogroup\nuser = daemon\n[app]\n"
 	           "command = a\n");
-	ck_assert_int_eq(cfg->uid, 1);
-	ck_assert_int_eq(cfg->gid, 65534);
+	ck_assert_str_eq(cfg->user, "daemon");
+	ck_assert_int_eq(cfg->user_line, 3);
+	ck_assert_str_eq(cfg->group, "nogroup");
+	ck_assert_int_eq(cfg->group_line, 2);
 	config_free(cfg);
 
 	cfg = load("[baton]\nlog = syslog\n[app]\ncommand = a\n");
 	ck_assert_str_eq(cfg->log, "syslog");
 	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_credentials)
+{
+	struct credentials c;
+	char err[256] = "";
+	int i, has;
+
+	/* Without group, the user's primary group, and its groups. */
+	ck_assert_int_eq(
+	    credentials_resolve("daemon", NULL, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.uid, 1);
+	ck_assert_int_eq(c.gid, 1);
+	ck_assert_int_ge(c.ngroups, 1);
+	for (i = 0, has = 0; i < c.ngroups; i++)
+		has |= c.groups[i] == 1;
+	ck_assert_int_eq(has, 1);
+	credentials_free(&c);
+
+	/* group wins over the primary group. */
+	ck_assert_int_eq(
+	    credentials_resolve("daemon", "nogroup", &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.uid, 1);
+	ck_assert_int_eq(c.gid, 65534);
+	credentials_free(&c);
+
+	/* A group alone is the only group. */
+	ck_assert_int_eq(
+	    credentials_resolve(NULL, "nogroup", &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.gid, 65534);
+	ck_assert_int_eq(c.ngroups, 1);
+	ck_assert_int_eq(c.groups[0], 65534);
+	credentials_free(&c);
+
+	/* Neither: nothing to change. */
+	ck_assert_int_eq(
+	    credentials_resolve(NULL, NULL, &c, err, sizeof(err)), 0);
+	ck_assert_ptr_null(c.groups);
+	credentials_free(&c);
+
+	ck_assert_int_eq(credentials_resolve("baton-no-such-user", "nogroup",
+	                     &c, err, sizeof(err)),
+	    CREDENTIALS_EUSER);
+	ck_assert_str_eq(err, "\"baton-no-such-user\": no such user");
+	ck_assert_ptr_null(c.groups);
+	ck_assert_int_eq(credentials_resolve("daemon", "baton-no-such-group",
+	                     &c, err, sizeof(err)),
+	    CREDENTIALS_EGROUP);
+	ck_assert_str_eq(err, "\"baton-no-such-group\": no such group");
+	ck_assert_ptr_null(c.groups);
 }
 END_TEST
 
@@ -400,7 +458,7 @@ START_TEST(test_intercept_listen)
 	struct config *cfg;
 
 	cfg = load("[app]\ncommand = a\nintercept_bind = yes\n"
-		   "ready = listen\n");
+	           "ready = listen\n");
 	ck_assert_int_eq(cfg->intercept_bind, 1);
 	ck_assert_int_eq(cfg->intercept_accept, 0);
 	ck_assert_int_eq(cfg->ready, READY_LISTEN);
@@ -417,20 +475,24 @@ START_TEST(test_ready_too_slow)
 {
 	expect_error("[app]\ncommand = a\nready = delay:2m\n",
 	    "t.ini:3: ready: ready_timeout (60000 ms) is not longer than the "
-	    "readiness delay (120000 ms) plus ready_delay (0 ms): every worker would "
+	    "readiness delay (120000 ms) plus ready_delay (0 ms): every worker "
+	    "would "
 	    "time out");
 	expect_error("[app]\ncommand = a\nready = delay:5s\n"
-		     "ready_delay = 1s\nready_timeout = 6s\n",
-	    "t.ini:5: ready_timeout: ready_timeout (6000 ms) is not longer than "
-	    "the readiness delay (5000 ms) plus ready_delay (1000 ms): every worker would "
+	             "ready_delay = 1s\nready_timeout = 6s\n",
+	    "t.ini:5: ready_timeout: ready_timeout (6000 ms) is not longer "
+	    "than "
+	    "the readiness delay (5000 ms) plus ready_delay (1000 ms): every "
+	    "worker would "
 	    "time out");
 	expect_error("[app]\ncommand = a\nready = notify\n"
-		     "ready_delay = 90s\n",
+	             "ready_delay = 90s\n",
 	    "t.ini:4: ready_delay: ready_timeout (60000 ms) is not longer than "
-	    "the readiness delay (0 ms) plus ready_delay (90000 ms): every worker would "
+	    "the readiness delay (0 ms) plus ready_delay (90000 ms): every "
+	    "worker would "
 	    "time out");
 	config_free(load("[app]\ncommand = a\nready = delay:5s\n"
-			 "ready_delay = 1s\nready_timeout = 6001ms\n"));
+	                 "ready_delay = 1s\nready_timeout = 6001ms\n"));
 }
 END_TEST
 
@@ -476,6 +538,54 @@ START_TEST(test_load_file)
 	ck_assert_ptr_null(config_load(path, err, sizeof(err)));
 	ck_assert_str_eq(
 	    err + strlen(path), ": cannot open: No such file or directory");
+}
+END_TEST
+
+/* Not a config at all: a FIFO, a device, a directory, a huge file. Each
+ * must fail at once (the test's timeout bounds it), without a line. */
+START_TEST(test_load_not_regular)
+{
+	char dir[] = "/tmp/check_config.XXXXXX", path[512], want[600];
+	char err[CONFIG_ERR_MAX];
+	const char *paths[3];
+	struct config *cfg;
+	FILE *fp;
+	size_t i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	paths[0] = path;
+	paths[1] = "/dev/zero";
+	paths[2] = dir;
+	for (i = 0; i < 3; i++) {
+		ck_assert_ptr_null(config_load(paths[i], err, sizeof(err)));
+		snprintf(
+		    want, sizeof(want), "%s: not a regular file", paths[i]);
+		ck_assert_str_eq(err, want);
+	}
+	unlink(path);
+
+	/* One byte over the cap; the cap itself is fine (all comments). */
+	snprintf(path, sizeof(path), "%s/big.ini", dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("[app]\ncommand = a\n", fp);
+	for (i = strlen("[app]\ncommand = a\n"); i < CONFIG_FILE_MAX; i++)
+		fputc(i % 100 == 99 ? '\n' : ';', fp);
+	fclose(fp);
+	cfg = config_load(path, err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	config_free(cfg);
+	fp = fopen(path, "a");
+	fputc('\n', fp);
+	fclose(fp);
+	ck_assert_ptr_null(config_load(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: too large (more than %d bytes)", path,
+	    CONFIG_FILE_MAX);
+	ck_assert_str_eq(err, want);
+	unlink(path);
+	rmdir(dir);
 }
 END_TEST
 
@@ -538,10 +648,6 @@ static const struct {
         "t.ini:2: control: \"app.sock\" is not an absolute path"},
     {"[baton]\nlog = stdout\n",
         "t.ini:2: log: \"stdout\" is not stderr, syslog or an absolute path"},
-    {"[baton]\nuser = baton-no-such-user\n",
-        "t.ini:2: user: \"baton-no-such-user\": no such user"},
-    {"[baton]\ngroup = baton-no-such-group\n",
-        "t.ini:2: group: \"baton-no-such-group\": no such group"},
     {"[baton]\nfdstore = maybe\n",
         "t.ini:2: fdstore: \"maybe\" is not a boolean (yes/no, true/false, "
         "on/off, 1/0)"},
@@ -716,127 +822,12 @@ START_TEST(test_errors)
 }
 END_TEST
 
-static const struct {
-	const char *in;
-	long ms; /* -1: error */
-	const char *err;
-} durations[] = {
-    {"0", 0, NULL},
-    {"30", 30000, NULL},
-    {"30s", 30000, NULL},
-    {"500ms", 500, NULL},
-    {"2m", 120000, NULL},
-    {"1h", 3600000, NULL},
-    {"0ms", 0, NULL},
-    {"007", 7000, NULL},
-    {"24h", 86400000, NULL},
-    {"1440m", 86400000, NULL},
-    {"86400", 86400000, NULL},
-    {"86400000ms", 86400000, NULL},
-    {"", -1, "\"\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"5x", -1, "\"5x\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"s", -1, "\"s\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"ms", -1, "\"ms\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"-1", -1, "\"-1\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"+1", -1, "\"+1\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"1.5s", -1, "\"1.5s\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {" 1", -1, "\" 1\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"1 s", -1, "\"1 s\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"30S", -1, "\"30S\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"1d", -1, "\"1d\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"1sms", -1, "\"1sms\" is not a duration (use 30, 30s, 500ms, 2m)"},
-    {"25h", -1, "\"25h\" is too long (max 24h)"},
-    {"1441m", -1, "\"1441m\" is too long (max 24h)"},
-    {"86401", -1, "\"86401\" is too long (max 24h)"},
-    {"86400001ms", -1, "\"86400001ms\" is too long (max 24h)"},
-    {"99999999999999999999999h", -1,
-        "\"99999999999999999999999h\" is too long (max 24h)"},
-};
-
-START_TEST(test_durations)
-{
-	char err[256] = "";
-	long ms = -42;
-	int r;
-
-	r = config_parse_duration(durations[_i].in, &ms, err, sizeof(err));
-	if (durations[_i].ms >= 0) {
-		ck_assert_msg(r == 0, "%s: %s", durations[_i].in, err);
-		ck_assert_int_eq(ms, durations[_i].ms);
-	} else {
-		ck_assert_int_eq(r, -1);
-		ck_assert_str_eq(err, durations[_i].err);
-		ck_assert_int_eq(ms, -42);
-	}
-}
-END_TEST
-
-static const struct {
-	const char *in;
-	int sig;
-} signal_names[] = {
-    {"HUP", SIGHUP},
-    {"INT", SIGINT},
-    {"QUIT", SIGQUIT},
-    {"KILL", SIGKILL},
-    {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2},
-    {"TERM", SIGTERM},
-    {"WINCH", SIGWINCH},
-    {"TTIN", SIGTTIN},
-    {"TTOU", SIGTTOU},
-    {"CONT", SIGCONT},
-    {"STOP", SIGSTOP},
-    {"ALRM", SIGALRM},
-    {"SIGTERM", SIGTERM},
-    {"term", SIGTERM},
-    {"sigterm", SIGTERM},
-    {"SigHup", SIGHUP},
-    {"sigwinch", SIGWINCH},
-    {"15", 15},
-    {"1", 1},
-    {"9", 9},
-    {"64", 64},
-    {"0", -1},
-    {"65", -1},
-    {"-1", -1},
-    {"+15", -1},
-    {"9x", -1},
-    {"", -1},
-    {"SIG", -1},
-    {"SIG15", -1},
-    {"FOO", -1},
-    {"TERMX", -1},
-    {" TERM", -1},
-};
-
-START_TEST(test_signals)
-{
-	ck_assert_msg(
-	    config_parse_signal(signal_names[_i].in) == signal_names[_i].sig,
-	    "%s", signal_names[_i].in);
-}
-END_TEST
-
 START_TEST(test_signal_names)
 {
+	/* The name callers outside config use; parse.c has the table. */
 	ck_assert_str_eq(config_signal_name(SIGTERM), "TERM");
-	ck_assert_str_eq(config_signal_name(SIGHUP), "HUP");
-	ck_assert_str_eq(config_signal_name(SIGQUIT), "QUIT");
-	ck_assert_str_eq(config_signal_name(SIGKILL), "KILL");
 	ck_assert_str_eq(config_signal_name(SIGWINCH), "WINCH");
-	ck_assert_str_eq(config_signal_name(SIGUSR2), "USR2");
-	ck_assert_str_eq(config_signal_name(SIGTTOU), "TTOU");
-	ck_assert_str_eq(config_signal_name(0), "?");
-	ck_assert_str_eq(config_signal_name(-1), "?");
 	ck_assert_str_eq(config_signal_name(40), "?");
-	/* Every name it prints parses back to the same signal. */
-	for (int sig = 1; sig < 32; sig++) {
-		const char *name = config_signal_name(sig);
-
-		if (strcmp(name, "?") != 0)
-			ck_assert_int_eq(config_parse_signal(name), sig);
-	}
 }
 END_TEST
 
@@ -943,6 +934,181 @@ START_TEST(test_placeholders)
 }
 END_TEST
 
+/* ---- the key table against baton.ini(5) ---- */
+
+#define MAN_ENTRIES_MAX 64
+
+/* One ".It Ic KEY No = ..." item of a THE [...] SECTION, macros dropped. */
+struct man_entry {
+	enum config_section section;
+	char name[64];
+	char text[8192];
+};
+
+/*
+ * The source tree's man/baton.ini.5: $BATON_MAN_PAGE, else found from this
+ * file's path as the compiler saw it (make compiles from the top of the
+ * tree and runs the tests there). Missing is a failure, never a skip.
+ */
+static FILE *
+man_open(char *path, size_t len)
+{
+	const char *env = getenv("BATON_MAN_PAGE");
+	const char *me = __FILE__, *tail = "tests/unit/check_config.c";
+	size_t n = strlen(me), t = strlen(tail);
+
+	if (env != NULL && env[0] != '\0')
+		snprintf(path, len, "%s", env);
+	else if (n >= t && strcmp(me + n - t, tail) == 0)
+		snprintf(path, len, "%.*sman/baton.ini.5", (int)(n - t), me);
+	else
+		snprintf(path, len, "man/baton.ini.5");
+	return fopen(path, "r");
+}
+
+/* An mdoc macro called on a line: Cm, Ar, No, Ns, Pq, Ql, ... */
+static int
+man_is_macro(const char *t)
+{
+	size_t n = strlen(t);
+
+	return (n == 2 || n == 3) && isupper((unsigned char)t[0]) &&
+	       islower((unsigned char)t[1]) &&
+	       (n == 2 || islower((unsigned char)t[2]));
+}
+
+/* Append the words of one man line to text, without macro names. */
+static void
+man_append(char *text, size_t len, const char *line)
+{
+	char buf[1024], *tok, *save, *p;
+	size_t used = strlen(text);
+	int macro = line[0] == '.';
+
+	snprintf(buf, sizeof(buf), "%s", line + macro);
+	/* "\&" is mdoc's zero-width escape: "env.\&" is "env." */
+	while ((p = strstr(buf, "\\&")) != NULL)
+		memmove(p, p + 2, strlen(p + 2) + 1);
+	for (tok = strtok_r(buf, " \t\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		if (macro && man_is_macro(tok))
+			continue;
+		used += (size_t)snprintf(
+		    text + used, used < len ? len - used : 0, "%s ", tok);
+		if (used >= len)
+			return;
+	}
+}
+
+static size_t
+man_entries(FILE *fp, struct man_entry *e, size_t max)
+{
+	enum config_section sec = CONFIG_SECTION_NONE;
+	struct man_entry *cur = NULL;
+	char line[1024], *p;
+	size_t n = 0;
+
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, ".Sh ", 4) == 0) {
+			cur = NULL;
+			sec = strstr(line, "THE [baton]") ? CONFIG_SECTION_BATON
+			      : strstr(line, "THE [app]") ? CONFIG_SECTION_APP
+			      : strstr(line, "THE [listen")
+			          ? CONFIG_SECTION_LISTEN
+			          : CONFIG_SECTION_NONE;
+			continue;
+		}
+		if (sec != CONFIG_SECTION_NONE &&
+		    strncmp(line, ".It Ic ", 7) == 0 &&
+		    strstr(line, " No = ") != NULL) {
+			ck_assert_uint_lt(n, max);
+			cur = &e[n++];
+			memset(cur, 0, sizeof(*cur));
+			cur->section = sec;
+			man_append(cur->name, sizeof(cur->name), line + 7);
+			/* The first word is the key. */
+			if ((p = strchr(cur->name, ' ')) != NULL)
+				*p = '\0';
+			continue;
+		}
+		if (cur != NULL)
+			man_append(cur->text, sizeof(cur->text), line);
+	}
+	return n;
+}
+
+/* The word after "Default:", trailing punctuation dropped; NULL if none. */
+static const char *
+man_default(const char *text, char *word, size_t len)
+{
+	const char *p = strstr(text, "Default: ");
+	size_t n;
+
+	if (p == NULL)
+		return NULL;
+	p += strlen("Default: ");
+	n = strcspn(p, " ");
+	while (n > 0 && strchr(".,;:)", p[n - 1]) != NULL)
+		n--;
+	snprintf(word, len, "%.*s", (int)n, p);
+	return word;
+}
+
+START_TEST(test_keys_documented)
+{
+	static struct man_entry e[MAN_ENTRIES_MAX];
+	const struct config_key *k = NULL;
+	char path[4096], word[64], range[64];
+	const char *def;
+	size_t n, i;
+	FILE *fp;
+
+	fp = man_open(path, sizeof(path));
+	ck_assert_msg(fp != NULL, "cannot open %s (set BATON_MAN_PAGE)", path);
+	n = man_entries(fp, e, MAN_ENTRIES_MAX);
+	fclose(fp);
+	ck_assert_msg(n > 0, "%s: no key entries found", path);
+
+	while ((k = config_keys_next(k)) != NULL) {
+		for (i = 0; i < n; i++) {
+			if (e[i].section == k->section &&
+			    strcmp(e[i].name, k->name) == 0)
+				break;
+		}
+		ck_assert_msg(i < n, "%s: key %s of [%s] is not documented",
+		    path, k->name, config_keys_section_name(k->section));
+		def = man_default(e[i].text, word, sizeof(word));
+		if (k->def != NULL)
+			ck_assert_msg(def != NULL && strcmp(def, k->def) == 0,
+			    "%s: %s: the default is %s, the page says %s", path,
+			    k->name, k->def, def != NULL ? def : "nothing");
+		else
+			ck_assert_msg(def == NULL || strcmp(def, "none") == 0 ||
+			                  strcmp(def, "the") == 0,
+			    "%s: %s has no default, the page says %s", path,
+			    k->name, def);
+		if (k->flags & CONFIG_KEY_REQUIRED)
+			ck_assert_msg(strstr(e[i].text, "Required") != NULL,
+			    "%s: %s is required, the page does not say so",
+			    path, k->name);
+		if (k->type == CONFIG_KEY_INT) {
+			snprintf(range, sizeof(range), " %lld to %lld", k->min,
+			    k->max);
+			ck_assert_msg(strstr(e[i].text, range) != NULL,
+			    "%s: %s: the range is%s, the page does not say so",
+			    path, k->name, range);
+		}
+	}
+	/* And nothing documented that the table does not know. */
+	for (i = 0; i < n; i++) {
+		k = config_keys_find(e[i].section, e[i].name);
+		ck_assert_msg(k != NULL && strcmp(k->name, e[i].name) == 0,
+		    "%s: %s is documented in [%s] but is no key", path,
+		    e[i].name, config_keys_section_name(e[i].section));
+	}
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -955,6 +1121,7 @@ config_suite(void)
 	tcase_add_test(tc, test_intercept_listen);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_user_group);
+	tcase_add_test(tc, test_credentials);
 	tcase_add_test(tc, test_ready_kinds);
 	tcase_add_test(tc, test_continuation);
 	tcase_add_test(tc, test_comments);
@@ -962,16 +1129,14 @@ config_suite(void)
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_long_listen_names);
 	tcase_add_test(tc, test_load_file);
+	tcase_add_test(tc, test_load_not_regular);
 	tcase_add_loop_test(
 	    tc, test_errors, 0, sizeof(errors) / sizeof(errors[0]));
-	tcase_add_loop_test(
-	    tc, test_durations, 0, sizeof(durations) / sizeof(durations[0]));
-	tcase_add_loop_test(tc, test_signals, 0,
-	    sizeof(signal_names) / sizeof(signal_names[0]));
 	tcase_add_test(tc, test_signal_names);
 	tcase_add_loop_test(
 	    tc, test_split, 0, sizeof(splits) / sizeof(splits[0]));
 	tcase_add_test(tc, test_placeholders);
+	tcase_add_test(tc, test_keys_documented);
 	suite_add_tcase(s, tc);
 	return s;
 }
