@@ -41,6 +41,7 @@ enum section_kind {
 enum key_slot {
 	KEY_PIDFILE,
 	KEY_CONTROL,
+	KEY_CONTROL_GROUP,
 	KEY_LOG,
 	KEY_USER,
 	KEY_GROUP,
@@ -254,6 +255,21 @@ static int
 set_control(struct parse_state *st, const char *v, char *err, size_t len)
 {
 	return set_abs_path(&st->cfg->control, v, err, len);
+}
+
+/* Resolved now, so that -t names an unknown group with its line. */
+static int
+set_control_group(struct parse_state *st, const char *v, char *err,
+    size_t len)
+{
+	struct group *gr;
+
+	if ((gr = getgrnam(v)) == NULL) {
+		snprintf(err, len, "\"%s\": no such group", v);
+		return -1;
+	}
+	st->cfg->control_gid = gr->gr_gid;
+	return set_string(&st->cfg->control_group, v, err, len);
 }
 
 static int
@@ -536,6 +552,7 @@ set_mode(struct parse_state *st, const char *v, char *err, size_t len)
 static const struct key_def key_defs[] = {
     {"pidfile", SECTION_BATON, KEY_PIDFILE, set_pidfile},
     {"control", SECTION_BATON, KEY_CONTROL, set_control},
+    {"control_group", SECTION_BATON, KEY_CONTROL_GROUP, set_control_group},
     {"log", SECTION_BATON, KEY_LOG, set_log},
     {"user", SECTION_BATON, KEY_USER, set_user},
     {"group", SECTION_BATON, KEY_GROUP, set_group},
@@ -1188,6 +1205,7 @@ config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->pidfile);
 	free(cfg->control);
+	free(cfg->control_group);
 	free(cfg->log);
 	free(cfg->user);
 	free(cfg->group);

@@ -38,7 +38,9 @@ struct config {
 
 	/* [baton] */
 	char *pidfile; /* NULL: no pidfile */
-	char *control; /* parsed, not used yet */
+	char *control; /* NULL: no control socket */
+	char *control_group; /* may also use it (mode 0660), or NULL */
+	gid_t control_gid;   /* resolved from control_group */
 	char *log;     /* "stderr" (default), "syslog" or a path */
 	char *user;    /* NULL: keep the master's credentials */
 	char *group;

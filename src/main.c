@@ -10,6 +10,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "control.h"
 #include "intercept.h"
 #include "log.h"
 #include "master.h"
@@ -144,6 +145,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "baton: %s: %s: %s\n", path,
 		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
 		    err);
+		config_free(cfg);
+		return 1;
+	}
+	/* What is at the control path decides whether the master can start. */
+	if (cfg->control != NULL &&
+	    control_check_path(cfg->control, err, sizeof(err)) == -1) {
+		fprintf(stderr, "baton: %s: %s\n", path, err);
 		config_free(cfg);
 		return 1;
 	}
