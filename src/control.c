@@ -1198,10 +1198,18 @@ control_call(int fd, const struct control_request *req, double timeout_s,
 		n = send(fd, line + off, len - off, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
+		/*
+		 * A refused client (permission, busy) is answered and closed
+		 * at once: the answer may be waiting even if sending failed.
+		 */
 		if (n == -1) {
-			snprintf(err, errlen, "send: %s", strerror(errno));
-			free(line);
-			return NULL;
+			if (errno != EPIPE && errno != ECONNRESET) {
+				snprintf(
+				    err, errlen, "send: %s", strerror(errno));
+				free(line);
+				return NULL;
+			}
+			break;
 		}
 		off += (size_t)n;
 	}
