@@ -10,6 +10,7 @@ BUILD ?= build
 # The one list of Debian packages the project needs, to build, to test and
 # to run the demo. .ci/run installs through `make deps`, never by itself.
 DEPS_PKGS = build-essential pkg-config libev-dev libinih-dev check mandoc \
+	libjansson-dev \
 	python3 procps psmisc iproute2 curl systemd \
 	golang-go gunicorn \
 	cppcheck shellcheck clang-format
@@ -34,13 +35,16 @@ ifneq ($(SANITIZE),1)
 HARDEN_CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 endif
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(HARDEN_CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DBATON_VERSION='"$(VERSION)"' $(WARN) $(WERROR) $(HARDEN_CFLAGS) \
 	$(CFLAGS) -MMD -MP
 LDFLAGS += $(HARDEN_LDFLAGS)
 INIH_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 INIH_LIBS = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck)
+JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+VERSION = 0.1.0
 # libev ships no .pc file.
 EV_LIBS = -lev
 
@@ -52,18 +56,22 @@ endif
 
 BATON_MODULES = log parse address config_file config_keys config_command \
 	config credentials listener pidfile signals childenv upgrade \
-	notify master_state master_upgrade \
+	notify master_state master_upgrade control master_control \
 	seccomp seccomp_probe drain intercept \
 	worker generation readiness sdnotify master
 BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o
+# The config modules, as one group: config needs every one of them.
+CONFIG_OBJS = config config_file config_keys config_command address parse
+# batonctl: the client half of control.c, and the config modules for -c.
+BATONCTL_OBJS = $(addprefix $(BUILD)/src/,batonctl.o control.o log.o \
+	$(addsuffix .o,$(CONFIG_OBJS)))
 
 # Unit tests: one Check program per pure module, linking only what it tests.
 UNIT_TESTS = check_address check_config check_childenv check_sdnotify \
-	check_parse check_seccomp check_drain check_intercept \
+	check_parse check_seccomp check_drain check_intercept check_control \
 	check_master_state check_upgrade check_pidfile \
 	check_listener check_readiness check_worker check_generation
-# The config modules, as one group: config needs every one of them.
-CONFIG_OBJS = config config_file config_keys config_command address parse
+check_control_OBJS = control log
 check_address_OBJS = address parse
 check_config_OBJS = $(CONFIG_OBJS) credentials
 check_childenv_OBJS = childenv $(CONFIG_OBJS)
@@ -87,7 +95,7 @@ TOOLS = demoapp loadcheck
 	format-check \
 	install uninstall clean bench
 
-all: $(BUILD)/baton $(TOOLS:%=$(BUILD)/%)
+all: $(BUILD)/baton $(BUILD)/batonctl $(TOOLS:%=$(BUILD)/%)
 
 deps:
 	@missing=""; for p in $(DEPS_PKGS); do \
@@ -102,14 +110,17 @@ deps:
 
 $(BUILD)/src/%.o: src/%.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(INIH_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Isrc -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/baton: $(BATON_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(INIH_LIBS) $(EV_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(EV_LIBS)
+
+$(BUILD)/batonctl: $(BATONCTL_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(INIH_LIBS) $(JANSSON_LIBS) $(EV_LIBS)
 
 $(BUILD)/demoapp: $(BUILD)/tests/tools/demoapp.o
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -127,7 +138,8 @@ $(BUILD)/goserver: tests/tools/goserver/main.go
 .SECONDEXPANSION:
 $(UNIT_TESTS:%=$(BUILD)/%): $(BUILD)/%: $(BUILD)/tests/unit/%.o \
 		$$(addprefix $(BUILD)/src/,$$(addsuffix .o,$$($$*_OBJS)))
-	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS) $(EV_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS) $(JANSSON_LIBS) \
+		$(EV_LIBS)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%)
 	@fail=0; for t in $(UNIT_TESTS); do \
@@ -180,15 +192,19 @@ format-check:
 bench: all
 	@BUILD=$(BUILD) bench/run
 
-install: $(BUILD)/baton
+install: $(BUILD)/baton $(BUILD)/batonctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BUILD)/baton $(DESTDIR)$(SBINDIR)/baton
+	install -m 0755 $(BUILD)/batonctl $(DESTDIR)$(SBINDIR)/batonctl
 	install -m 0644 man/baton.8 $(DESTDIR)$(MANDIR)/man8/baton.8
+	install -m 0644 man/batonctl.8 $(DESTDIR)$(MANDIR)/man8/batonctl.8
 	install -m 0644 man/baton.ini.5 $(DESTDIR)$(MANDIR)/man5/baton.ini.5
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/baton $(DESTDIR)$(MANDIR)/man8/baton.8 \
+	rm -f $(DESTDIR)$(SBINDIR)/baton $(DESTDIR)$(SBINDIR)/batonctl \
+		$(DESTDIR)$(MANDIR)/man8/baton.8 \
+		$(DESTDIR)$(MANDIR)/man8/batonctl.8 \
 		$(DESTDIR)$(MANDIR)/man5/baton.ini.5
 
 clean:

@@ -669,6 +669,8 @@ check_config(struct parse_state *st)
 	check_ready_timeout(st);
 	cfg->user_line = key_line(st, NULL, "user", CONFIG_SECTION_BATON);
 	cfg->group_line = key_line(st, NULL, "group", CONFIG_SECTION_BATON);
+	cfg->control_group_line =
+	    key_line(st, NULL, "control_group", CONFIG_SECTION_BATON);
 }
 
 /* The one code path behind config_load and config_load_string. */

@@ -52,7 +52,9 @@ struct config {
 
 	/* [baton] */
 	char *pidfile; /* NULL: no pidfile */
-	char *control; /* parsed, not used yet */
+	char *control; /* NULL: no control socket */
+	char *control_group; /* may also use it (mode 0660), or NULL */
+	int control_group_line; /* where it is set, for messages */
 	char *log;     /* "stderr" (default), "syslog" or a path */
 	char *user;    /* NULL: keep the master's credentials */
 	char *group;   /* names only: credentials_resolve looks them up */

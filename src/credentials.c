@@ -125,3 +125,24 @@ credentials_of_config(const struct config *cfg, struct credentials *c,
 	    r == CREDENTIALS_EGROUP ? "group" : "user", why);
 	return -1;
 }
+
+int
+credentials_control_gid(const struct config *cfg, gid_t *gid, char *err,
+    size_t errlen)
+{
+	struct credentials c = { 0 };
+	char why[CONFIG_ERR_MAX / 2];
+
+	*gid = 0;
+	if (cfg->control_group == NULL)
+		return 0;
+	if (credentials_resolve(NULL, cfg->control_group, &c, why,
+		sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s:%d: control_group: %s", cfg->path,
+		    cfg->control_group_line, why);
+		return -1;
+	}
+	*gid = c.gid;
+	credentials_free(&c);
+	return 0;
+}

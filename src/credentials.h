@@ -42,6 +42,13 @@ struct config;
 int credentials_of_config(const struct config *cfg, struct credentials *c,
     char *err, size_t errlen);
 
+/*
+ * The gid of cfg's control_group (0 when it sets none), or -1 with
+ * "file:line: control_group: \"ops\": no such group" in err.
+ */
+int credentials_control_gid(const struct config *cfg, gid_t *gid, char *err,
+    size_t errlen);
+
 /* Free what credentials_resolve allocated; c may be all zeroes. */
 void credentials_free(struct credentials *c);
 

@@ -10,6 +10,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "control.h"
 #include "credentials.h"
 #include "intercept.h"
 #include "log.h"
@@ -102,6 +103,7 @@ main(int argc, char *argv[])
 	char err[CONFIG_ERR_MAX];
 	struct credentials cred;
 	struct config *cfg;
+	gid_t cgid;
 	struct master m;
 	char *exe;
 	sigset_t none;
@@ -160,6 +162,18 @@ main(int argc, char *argv[])
 		fprintf(stderr, "baton: %s: %s: %s\n", path,
 		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
 		    err);
+		config_free(cfg);
+		return 1;
+	}
+	/* What is at the control path decides whether the master can start. */
+	if (cfg->control != NULL &&
+	    control_check_path(cfg->control, err, sizeof(err)) == -1) {
+		fprintf(stderr, "baton: %s: %s\n", path, err);
+		config_free(cfg);
+		return 1;
+	}
+	if (credentials_control_gid(cfg, &cgid, err, sizeof(err)) == -1) {
+		fprintf(stderr, "baton: %s\n", err);
 		config_free(cfg);
 		return 1;
 	}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "credentials.h"
 #include "generation.h"
 #include "intercept.h"
@@ -229,6 +230,7 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
     size_t errlen)
 {
 	struct listener **ls = NULL;
+	gid_t cgid;
 	int i;
 
 	memset(m, 0, sizeof(*m));
@@ -256,6 +258,13 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	if (cfg->pidfile != NULL &&
 	    pidfile_create(&m->pidfile, cfg->pidfile, err, errlen) == -1)
 		goto fail;
+	/* After USR2 the old master's socket is live: ours replaces it. */
+	if (cfg->control != NULL &&
+	    (credentials_control_gid(cfg, &cgid, err, errlen) == -1 ||
+		control_open(&m->ctl, loop, cfg->control,
+		    cfg->control_group != NULL, cgid, m->old_master != 0,
+		    &master_control_events, m, err, errlen) == -1))
+		goto fail_pidfile;
 	/* Two sets: the first generation's, and the config in force's. */
 	if (listener_acquire(&m->listeners, cfg, &ls, err, errlen) == -1)
 		goto fail_pidfile;
@@ -281,10 +290,6 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	/* Before any other event: a decision never waits behind I/O. */
 	ev_set_priority(&m->step, EV_MAXPRI);
 
-	if (cfg->control != NULL)
-		log_warnx("control: the control socket is not implemented in "
-			  "this version; %s is not created",
-		    cfg->control);
 	if ((cfg->user != NULL || cfg->group != NULL) && geteuid() != 0)
 		log_warnx("user/group: the master is not root, workers keep "
 			  "its credentials (uid %d)",
@@ -304,6 +309,7 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	return 0;
 
 fail_pidfile:
+	control_close(&m->ctl);
 	pidfile_remove(&m->pidfile);
 fail:
 	listener_drop_unused(&m->listeners);
@@ -326,6 +332,7 @@ master_finish(struct master *m)
 		sdnotify_send(&m->sd, "STATUS=exiting with status %d",
 		    m->exit_code);
 	notify_close(&m->notify);
+	control_close(&m->ctl);
 	free(m->active);
 	m->active = NULL;
 	listener_close_all(&m->listeners);
@@ -368,6 +375,14 @@ master_respawn(struct master *m)
 		log_warnx("respawn: %s", err);
 }
 
+/* A reload refused before any generation started; reason as logged. */
+static void
+master_reload_failed(struct master *m, const char *reason)
+{
+	m->counters.reloads_rejected++;
+	control_reload_done(&m->ctl, 0, 0, reason);
+}
+
 void
 master_reload(struct master *m)
 {
@@ -375,10 +390,15 @@ master_reload(struct master *m)
 	struct listener **ls;
 	struct config *cfg;
 
+	/* The requests so far get this reload's outcome (unless coalesced). */
+	if (!master_state_busy(m))
+		control_reload_begin(&m->ctl);
 	switch (m->state) {
 	case MASTER_STOPPING:
 	case MASTER_EXITED:
 		log_info("reload: ignored, shutting down");
+		control_reload_done(&m->ctl, 0, 0,
+		    "reload: ignored, shutting down");
 		return;
 	case MASTER_STARTING:
 	case MASTER_RELOADING:
@@ -409,6 +429,7 @@ master_reload(struct master *m)
 		log_warnx("reload: %s; keeping %s", err,
 		    m->current ? "the running generation" : "no generation");
 		master_status(m, "reload failed: bad configuration");
+		master_reload_failed(m, err);
 		return;
 	}
 	/* Turned on by this reload: the kernel's side, as probed at start. */
@@ -419,6 +440,7 @@ master_reload(struct master *m)
 		    err,
 		    m->current ? "the running generation" : "no generation");
 		master_status(m, "reload failed: seccomp interception unsupported");
+		master_reload_failed(m, err);
 		config_free(cfg);
 		return;
 	}
@@ -426,6 +448,7 @@ master_reload(struct master *m)
 	    -1) {
 		log_warnx("reload: %s; keeping the running generation", err);
 		master_status(m, "reload failed: cannot listen");
+		master_reload_failed(m, err);
 		config_free(cfg);
 		return;
 	}
@@ -438,6 +461,7 @@ master_reload(struct master *m)
 		    m->current ? "the running generation" : "no generation");
 		config_free(cfg);
 		master_status(m, "reload failed: cannot start a generation");
+		master_reload_failed(m, "reload: cannot start a generation");
 	}
 }
 
@@ -496,6 +520,9 @@ master_promote(struct master *m)
 		log_info("generation %u: ready", g->id);
 	if (first)
 		master_upgrade_ready(m);
+	else
+		m->counters.reloads_ok++;
+	control_reload_done(&m->ctl, 1, g->id, NULL);
 	master_status(m, first ? "started" : "reloaded");
 	master_settle(m);
 }
@@ -505,8 +532,13 @@ static void
 master_rollback(struct master *m)
 {
 	struct generation *g = m->next;
+	char why[sizeof(g->why) + 64];
 
 	m->next = NULL;
+	snprintf(why, sizeof(why), "generation %u: rolled back: %s", g->id,
+	    g->why);
+	m->counters.reloads_rolled_back++;
+	control_reload_done(&m->ctl, 0, g->id, why);
 	if (m->current != NULL)
 		log_warnx("generation %u: rolled back: %s; generation %u keeps "
 			  "serving",
@@ -524,7 +556,7 @@ master_rollback(struct master *m)
 		master_shutdown(m, 1);
 		return;
 	}
-	master_status(m, "reload rolled back");
+	master_status(m, why);
 	master_settle(m);
 }
 
@@ -580,6 +612,8 @@ master_retire(struct master *m)
 	if (m->next != NULL) {
 		log_info("retire: abandoning the reload to generation %u",
 		    m->next->id);
+		control_reload_done(&m->ctl, 0, m->next->id,
+		    "reload abandoned: retire");
 		generation_retire(m->next, 0);
 		m->next = NULL;
 	}
@@ -636,27 +670,34 @@ master_shutdown(struct master *m, int fast)
 	master_wake(m);
 }
 
-void
+int
 master_scale(struct master *m, int delta)
 {
 	struct generation *g = m->current;
-	int n;
+	int n, was;
 
 	if (master_state_stopping(m) || g == NULL) {
 		log_info("scale: no generation is serving, ignored");
-		return;
+		return -1;
 	}
 	if (m->next != NULL) {
 		log_info("scale: ignored while generation %u is starting; "
 			 "send it again once it is settled",
 		    m->next->id);
-		return;
+		return -1;
 	}
-	n = generation_scale(g, delta);
+	/* One worker at a time, as TTIN/TTOU do; it stops at one worker. */
+	for (n = g->target; delta != 0; delta -= delta > 0 ? 1 : -1) {
+		was = n;
+		if ((n = generation_scale(g, delta > 0 ? 1 : -1)) == was)
+			break;
+	}
 	m->scaled_workers = n;
 	m->scaled_base = m->cfg->workers;
 	log_info("scale: generation %u now has %d worker%s", g->id, n,
 	    n == 1 ? "" : "s");
+	master_status(m, "scaled");
+	return n;
 }
 
 void
@@ -682,6 +723,7 @@ master_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 		master_reload(m);
 		break;
 	case SIGNAL_UPGRADE:
+		m->counters.upgrades++;
 		master_upgrade(m);
 		break;
 	case SIGNAL_RETIRE:
@@ -726,6 +768,13 @@ master_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 		worker_describe_status(c->rstatus, how, sizeof(how));
 		log_debug("pid %d (not a worker) %s", (int)c->rpid, how);
 		return;
+	}
+	/* Counted before worker_exited, which may free w. */
+	if (w->state != WORKER_STOPPING && w->state != WORKER_DRAINING &&
+	    !w->retired) {
+		m->counters.worker_crashes++;
+		if (m->current != NULL && w->sh->generation == m->current->id)
+			m->counters.respawns++;
 	}
 	worker_exited(w, c->rstatus);
 }

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <ev.h>
 
+#include "control.h"
 #include "notify.h"
 #include "pidfile.h"
 #include "sdnotify.h"
@@ -33,6 +34,16 @@ enum master_state {
 	MASTER_EXITED,	      /* done; the loop ends */
 };
 
+/* What status and metrics count, since the master started. */
+struct master_counters {
+	unsigned long reloads_ok;	   /* a next generation took over */
+	unsigned long reloads_rejected;	   /* config or listeners refused */
+	unsigned long reloads_rolled_back; /* the next generation failed */
+	unsigned long worker_crashes;	   /* exits nobody asked for */
+	unsigned long respawns;		   /* crashes in a serving generation */
+	unsigned long upgrades;		   /* upgrades asked for (USR2) */
+};
+
 struct master {
 	struct ev_loop *loop;	 /* ro: the default loop */
 	const char *config_path; /* ro */
@@ -57,6 +68,8 @@ struct master {
 	int scaled_base;    /* cfg->workers when it was scaled */
 	struct pidfile pidfile;
 	struct notify notify;
+	struct control ctl; /* rw: the control socket, if configured */
+	struct master_counters counters;
 	ev_signal sig[SIGNALS_COUNT];
 	ev_child child;
 	ev_idle step; /* runs master_step after events from below */
@@ -88,12 +101,16 @@ int master_run(struct master *m);
 void master_reload(struct master *m);
 void master_retire(struct master *m);
 void master_shutdown(struct master *m, int fast);
-void master_scale(struct master *m, int delta);
+/* Returns the generation's new worker count, or -1 (ignored, logged). */
+int master_scale(struct master *m, int delta);
 void master_reopen(struct master *m);
 void master_upgrade(struct master *m);
 
 /* Start a generation of the config in force, without reading the file. */
 void master_respawn(struct master *m);
+
+/* master_control.c: the answers to the control socket's requests. */
+extern const struct control_events master_control_events;
 
 /* master_upgrade.c: the new master we started exited with status. */
 void master_upgrade_exited(struct master *m, int status);
