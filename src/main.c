@@ -10,7 +10,7 @@
 #include <ev.h>
 
 #include "config.h"
-#include "control.h"
+#include "control_server.h"
 #include "credentials.h"
 #include "intercept.h"
 #include "log.h"
@@ -167,7 +167,7 @@ main(int argc, char *argv[])
 	}
 	/* What is at the control path decides whether the master can start. */
 	if (cfg->control != NULL &&
-	    control_check_path(cfg->control, err, sizeof(err)) == -1) {
+	    control_server_check_path(cfg->control, err, sizeof(err)) == -1) {
 		fprintf(stderr, "baton: %s: %s\n", path, err);
 		config_free(cfg);
 		return 1;

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "control.h"
+#include "control_server.h"
 #include "credentials.h"
 #include "generation.h"
 #include "intercept.h"
@@ -261,7 +261,7 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	/* After USR2 the old master's socket is live: ours replaces it. */
 	if (cfg->control != NULL &&
 	    (credentials_control_gid(cfg, &cgid, err, errlen) == -1 ||
-		control_open(&m->ctl, loop, cfg->control,
+		control_server_open(&m->ctl, loop, cfg->control,
 		    cfg->control_group != NULL, cgid, m->old_master != 0,
 		    &master_control_events, m, err, errlen) == -1))
 		goto fail_pidfile;
@@ -309,7 +309,7 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	return 0;
 
 fail_pidfile:
-	control_close(&m->ctl);
+	control_server_close(&m->ctl);
 	pidfile_remove(&m->pidfile);
 fail:
 	listener_drop_unused(&m->listeners);
@@ -332,7 +332,7 @@ master_finish(struct master *m)
 		sdnotify_send(&m->sd, "STATUS=exiting with status %d",
 		    m->exit_code);
 	notify_close(&m->notify);
-	control_close(&m->ctl);
+	control_server_close(&m->ctl);
 	free(m->active);
 	m->active = NULL;
 	listener_close_all(&m->listeners);
@@ -380,7 +380,7 @@ static void
 master_reload_failed(struct master *m, const char *reason)
 {
 	m->counters.reloads_rejected++;
-	control_reload_done(&m->ctl, 0, 0, reason);
+	control_server_reload_done(&m->ctl, 0, 0, reason);
 }
 
 void
@@ -392,12 +392,12 @@ master_reload(struct master *m)
 
 	/* The requests so far get this reload's outcome (unless coalesced). */
 	if (!master_state_busy(m))
-		control_reload_begin(&m->ctl);
+		control_server_reload_begin(&m->ctl);
 	switch (m->state) {
 	case MASTER_STOPPING:
 	case MASTER_EXITED:
 		log_info("reload: ignored, shutting down");
-		control_reload_done(&m->ctl, 0, 0,
+		control_server_reload_done(&m->ctl, 0, 0,
 		    "reload: ignored, shutting down");
 		return;
 	case MASTER_STARTING:
@@ -522,7 +522,7 @@ master_promote(struct master *m)
 		master_upgrade_ready(m);
 	else
 		m->counters.reloads_ok++;
-	control_reload_done(&m->ctl, 1, g->id, NULL);
+	control_server_reload_done(&m->ctl, 1, g->id, NULL);
 	master_status(m, first ? "started" : "reloaded");
 	master_settle(m);
 }
@@ -538,7 +538,7 @@ master_rollback(struct master *m)
 	snprintf(why, sizeof(why), "generation %u: rolled back: %s", g->id,
 	    g->why);
 	m->counters.reloads_rolled_back++;
-	control_reload_done(&m->ctl, 0, g->id, why);
+	control_server_reload_done(&m->ctl, 0, g->id, why);
 	if (m->current != NULL)
 		log_warnx("generation %u: rolled back: %s; generation %u keeps "
 			  "serving",
@@ -612,7 +612,7 @@ master_retire(struct master *m)
 	if (m->next != NULL) {
 		log_info("retire: abandoning the reload to generation %u",
 		    m->next->id);
-		control_reload_done(&m->ctl, 0, m->next->id,
+		control_server_reload_done(&m->ctl, 0, m->next->id,
 		    "reload abandoned: retire");
 		generation_retire(m->next, 0);
 		m->next = NULL;

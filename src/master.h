@@ -5,7 +5,7 @@
 #include <sys/types.h>
 #include <ev.h>
 
-#include "control.h"
+#include "control_server.h"
 #include "notify.h"
 #include "pidfile.h"
 #include "sdnotify.h"
@@ -68,7 +68,7 @@ struct master {
 	int scaled_base;    /* cfg->workers when it was scaled */
 	struct pidfile pidfile;
 	struct notify notify;
-	struct control ctl; /* rw: the control socket, if configured */
+	struct control_server ctl; /* rw: the control socket, if configured */
 	struct master_counters counters;
 	ev_signal sig[SIGNALS_COUNT];
 	ev_child child;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "control.h"
+#include "control_server.h"
 #include "generation.h"
 #include "listener.h"
 #include "master.h"
