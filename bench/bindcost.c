@@ -166,8 +166,8 @@ main(int argc, char **argv)
 	put(out, sizeof(out), "bind", tb, n);
 	put(out, sizeof(out), "listen", tl, n);
 	put(out, sizeof(out), "other", to, n);
-	snprintf(out + strlen(out), sizeof(out) - strlen(out),
-	    "syscall %.1f\n", (double)(t1 - t0) / (double)calls);
+	snprintf(out + strlen(out), sizeof(out) - strlen(out), "syscall %.1f\n",
+	    (double)(t1 - t0) / (double)calls);
 	fd = open(argv[4], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd == -1 || write(fd, out, strlen(out)) == -1) {
 		perror("bindcost: writing the results");

@@ -1,4 +1,5 @@
-/* address.h: socket addresses as written in the config: parse, print, compare. */
+/* address.h: socket addresses as written in the config: parse, print, compare.
+ */
 #ifndef BATON_ADDRESS_H
 #define BATON_ADDRESS_H
 
@@ -19,15 +20,14 @@ struct address {
  * 1..65535. Fills out (text is the canonical form). Returns 0, or -1 with a
  * reason in err.
  */
-int address_parse(const char *s, struct address *out, char *err,
-    size_t errlen);
+int address_parse(const char *s, struct address *out, char *err, size_t errlen);
 
 /* Same family, address and port (or path). */
 int address_equal(const struct address *a, const struct address *b);
 
 /* Fill out from a kernel address (getsockname); 0 or -1 when unsupported. */
-int address_from_sockaddr(const struct sockaddr *sa, socklen_t len,
-    struct address *out);
+int address_from_sockaddr(
+    const struct sockaddr *sa, socklen_t len, struct address *out);
 
 /* The port, or 0 for UNIX addresses. */
 int address_port(const struct address *a);

@@ -51,12 +51,12 @@ struct config {
 	char *path;
 
 	/* [baton] */
-	char *pidfile; /* NULL: no pidfile */
-	char *control; /* NULL: no control socket */
-	char *control_group; /* may also use it (mode 0660), or NULL */
+	char *pidfile;          /* NULL: no pidfile */
+	char *control;          /* NULL: no control socket */
+	char *control_group;    /* may also use it (mode 0660), or NULL */
 	int control_group_line; /* where it is set, for messages */
-	char *log;     /* "stderr" (default), "syslog" or a path */
-	char *user;    /* NULL: keep the master's credentials */
+	char *log;              /* "stderr" (default), "syslog" or a path */
+	char *user;             /* NULL: keep the master's credentials */
 	char *group;   /* names only: credentials_resolve looks them up */
 	int user_line; /* where user and group are set, for messages */
 	int group_line;

@@ -23,7 +23,6 @@
 /* An answer read by the client half: a status of many workers fits. */
 #define CONTROL_ANSWER_MAX (16 * 1024 * 1024)
 
-
 static const char *control_cmd_names[] = {
     [CONTROL_STATUS] = "status",
     [CONTROL_RELOAD] = "reload",

@@ -77,7 +77,8 @@ static void control_log(struct control_server *c, enum control_log_kind kind,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void
-control_log(struct control_server *c, enum control_log_kind kind, const char *fmt, ...)
+control_log(
+    struct control_server *c, enum control_log_kind kind, const char *fmt, ...)
 {
 	ev_tstamp now = ev_now(c->loop);
 	char buf[512];
@@ -199,9 +200,9 @@ static void control_client_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void control_idle_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
 int
-control_server_open(struct control_server *c, struct ev_loop *loop, const char *path,
-    int has_group, gid_t gid, int takeover, const struct control_events *ev,
-    void *owner, char *err, size_t errlen)
+control_server_open(struct control_server *c, struct ev_loop *loop,
+    const char *path, int has_group, gid_t gid, int takeover,
+    const struct control_events *ev, void *owner, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct stat st;
@@ -773,4 +774,3 @@ control_server_close(struct control_server *c)
 	c->fd = -1;
 	c->loop = NULL;
 }
-

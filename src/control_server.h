@@ -16,8 +16,8 @@
 /*
  * What the control socket reports to its owner. request() is called for
  * each request of an authorised client, except that a reload is first
- * registered as waiting (see control_server_reload_begin). For status and metrics
- * the owner fills status (an empty object); for the others it acts. It
+ * registered as waiting (see control_server_reload_begin). For status and
+ * metrics the owner fills status (an empty object); for the others it acts. It
  * returns NULL, or an error message (copied) that becomes the reply.
  */
 struct control_events {
@@ -70,9 +70,9 @@ int control_server_check_path(const char *path, char *err, size_t errlen);
  * USR2 replaces its old master's); never anything else, and never through
  * a symlink. Returns 0, or -1 with a reason in err (nothing left open).
  */
-int control_server_open(struct control_server *c, struct ev_loop *loop, const char *path,
-    int has_group, gid_t gid, int takeover, const struct control_events *ev,
-    void *owner, char *err, size_t errlen);
+int control_server_open(struct control_server *c, struct ev_loop *loop,
+    const char *path, int has_group, gid_t gid, int takeover,
+    const struct control_events *ev, void *owner, char *err, size_t errlen);
 
 /*
  * Close every client (a reload still awaited is answered "the master is

@@ -111,8 +111,8 @@ credentials_free(struct credentials *c)
 }
 
 int
-credentials_of_config(const struct config *cfg, struct credentials *c,
-    char *err, size_t errlen)
+credentials_of_config(
+    const struct config *cfg, struct credentials *c, char *err, size_t errlen)
 {
 	char why[CONFIG_ERR_MAX / 2];
 	int r;
@@ -127,17 +127,17 @@ credentials_of_config(const struct config *cfg, struct credentials *c,
 }
 
 int
-credentials_control_gid(const struct config *cfg, gid_t *gid, char *err,
-    size_t errlen)
+credentials_control_gid(
+    const struct config *cfg, gid_t *gid, char *err, size_t errlen)
 {
-	struct credentials c = { 0 };
+	struct credentials c = {0};
 	char why[CONFIG_ERR_MAX / 2];
 
 	*gid = 0;
 	if (cfg->control_group == NULL)
 		return 0;
-	if (credentials_resolve(NULL, cfg->control_group, &c, why,
-		sizeof(why)) != 0) {
+	if (credentials_resolve(
+	        NULL, cfg->control_group, &c, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%s:%d: control_group: %s", cfg->path,
 		    cfg->control_group_line, why);
 		return -1;

@@ -39,15 +39,15 @@ struct config;
  * The credentials cfg's user and group stand for, as credentials_resolve,
  * with a failure said as "file:line: user: \"app\": no such user".
  */
-int credentials_of_config(const struct config *cfg, struct credentials *c,
-    char *err, size_t errlen);
+int credentials_of_config(
+    const struct config *cfg, struct credentials *c, char *err, size_t errlen);
 
 /*
  * The gid of cfg's control_group (0 when it sets none), or -1 with
  * "file:line: control_group: \"ops\": no such group" in err.
  */
-int credentials_control_gid(const struct config *cfg, gid_t *gid, char *err,
-    size_t errlen);
+int credentials_control_gid(
+    const struct config *cfg, gid_t *gid, char *err, size_t errlen);
 
 /* Free what credentials_resolve allocated; c may be all zeroes. */
 void credentials_free(struct credentials *c);

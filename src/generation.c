@@ -17,22 +17,21 @@
 #include "worker.h"
 
 /* sysexits.h's EX_CONFIG: the app says its configuration is wrong. */
-#define GENERATION_EX_CONFIG 78
+#define GENERATION_EX_CONFIG     78
 #define GENERATION_BACKOFF_MAX_S 60.0
-#define GENERATION_STABLE_S 60.0
+#define GENERATION_STABLE_S      60.0
 
-static const char *generation_state_names[] = { "starting", "active",
-	"failed", "draining", "gone" };
+static const char *generation_state_names[] = {
+    "starting", "active", "failed", "draining", "gone"};
 
 static void generation_worker_ready(struct worker *w, void *owner);
-static void generation_worker_exited(struct worker *w, int status,
-    void *owner);
+static void generation_worker_exited(struct worker *w, int status, void *owner);
 static void generation_worker_timeout(struct worker *w, void *owner);
 
 static const struct worker_events generation_worker_events = {
-	.ready = generation_worker_ready,
-	.exited = generation_worker_exited,
-	.timeout = generation_worker_timeout,
+    .ready = generation_worker_ready,
+    .exited = generation_worker_exited,
+    .timeout = generation_worker_timeout,
 };
 
 const char *
@@ -91,12 +90,12 @@ generation_free(struct generation *g)
 /* Which transitions a generation can make: bit t of [s] allows s -> t. */
 #define GEN_TO(s) (1u << (s))
 static const unsigned generation_transitions[] = {
-	[GEN_STARTING] = GEN_TO(GEN_ACTIVE) | GEN_TO(GEN_FAILED) |
-	    GEN_TO(GEN_DRAINING),
-	[GEN_ACTIVE] = GEN_TO(GEN_DRAINING),
-	[GEN_FAILED] = GEN_TO(GEN_DRAINING),
-	[GEN_DRAINING] = GEN_TO(GEN_GONE),
-	[GEN_GONE] = 0,
+    [GEN_STARTING] =
+        GEN_TO(GEN_ACTIVE) | GEN_TO(GEN_FAILED) | GEN_TO(GEN_DRAINING),
+    [GEN_ACTIVE] = GEN_TO(GEN_DRAINING),
+    [GEN_FAILED] = GEN_TO(GEN_DRAINING),
+    [GEN_DRAINING] = GEN_TO(GEN_GONE),
+    [GEN_GONE] = 0,
 };
 
 void
@@ -106,7 +105,7 @@ generation_set_state(struct generation *g, enum generation_state s)
 		return;
 	if (!(generation_transitions[g->state] & GEN_TO(s))) {
 		log_warnx("generation %u: impossible transition %s -> %s, "
-			  "ignored",
+		          "ignored",
 		    g->id, generation_state_name(g->state),
 		    generation_state_name(s));
 		return;
@@ -154,8 +153,8 @@ generation_count(const struct generation *g, int state)
 	int n = 0;
 
 	for (i = 0; i < g->nworkers; i++) {
-		if (state == -1 ? g->workers[i]->pid != 0 :
-				  (int)g->workers[i]->state == state)
+		if (state == -1 ? g->workers[i]->pid != 0
+		                : (int)g->workers[i]->state == state)
 			n++;
 	}
 	return n;
@@ -204,7 +203,7 @@ int
 generation_all_ready(const struct generation *g)
 {
 	return g->state == GEN_STARTING &&
-	    generation_count(g, WORKER_READY) == g->target;
+	       generation_count(g, WORKER_READY) == g->target;
 }
 
 void
@@ -350,8 +349,9 @@ generation_worker_exited(struct worker *w, int status, void *owner)
 	switch (g->state) {
 	case GEN_STARTING:
 		worker_describe_status(status, how, sizeof(how));
-		snprintf(why, sizeof(why), "worker %d %s before it was ready%s%s",
-		    w->index, how, w->why[0] ? ": " : "", w->why);
+		snprintf(why, sizeof(why),
+		    "worker %d %s before it was ready%s%s", w->index, how,
+		    w->why[0] ? ": " : "", w->why);
 		generation_fail(g, why);
 		return;
 	case GEN_ACTIVE:
@@ -362,15 +362,15 @@ generation_worker_exited(struct worker *w, int status, void *owner)
 		if (WIFEXITED(status) &&
 		    WEXITSTATUS(status) == GENERATION_EX_CONFIG) {
 			log_warnx("generation %u worker %d: exit status 78 "
-				  "(EX_CONFIG) means a configuration error: "
-				  "not respawning it",
+			          "(EX_CONFIG) means a configuration error: "
+			          "not respawning it",
 			    g->id, w->index);
 			g->target--;
 			generation_remove_worker(g, w);
 			if (g->target == 0)
 				log_warnx("generation %u: no worker left: "
-					  "nothing accepts connections until "
-					  "a reload (HUP) succeeds",
+				          "nothing accepts connections until "
+				          "a reload (HUP) succeeds",
 				    g->id);
 			return;
 		}
@@ -396,8 +396,9 @@ generation_worker_timeout(struct worker *w, void *owner)
 	char why[200];
 	long ms = g->cfg->ready_timeout_ms;
 
-	snprintf(why, sizeof(why), "worker %d (pid %d) not ready after %ld.%03ld s",
-	    w->index, (int)w->pid, ms / 1000, ms % 1000);
+	snprintf(why, sizeof(why),
+	    "worker %d (pid %d) not ready after %ld.%03ld s", w->index,
+	    (int)w->pid, ms / 1000, ms % 1000);
 	if (g->state == GEN_FAILED)
 		return; /* being rolled back already */
 	if (g->state == GEN_STARTING) {

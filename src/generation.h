@@ -30,16 +30,16 @@ struct generation_events {
 };
 
 struct generation {
-	unsigned id;		     /* ro: BATON_GENERATION */
+	unsigned id;                 /* ro: BATON_GENERATION */
 	enum generation_state state; /* rw: generation_set_state only */
-	struct config *cfg;	     /* ro: shared with the owner */
+	struct config *cfg;          /* ro: shared with the owner */
 	struct listener **listeners; /* ro: refs, cfg order */
 	size_t nlisteners;
 	struct worker **workers; /* rw: every process not yet reaped */
 	size_t nworkers;
-	int target;		 /* rw: workers wanted (TTIN/TTOU) */
-	ev_tstamp started_at;	 /* ro */
-	char why[400];		 /* FAILED: why it was rolled back */
+	int target;              /* rw: workers wanted (TTIN/TTOU) */
+	ev_tstamp started_at;    /* ro */
+	char why[400];           /* FAILED: why it was rolled back */
 	struct credentials cred; /* ro: its workers' user and group */
 	struct worker_shared sh; /* ro: what its workers share */
 	const struct generation_events *events;

@@ -31,7 +31,7 @@ listener_find(struct listener *list, const struct listen_config *lc)
 			continue;
 		if (!address_equal(&l->addr, &lc->addr))
 			log_warnx("[listen %s]: %s passed %s under this name; "
-				  "using it in place of %s",
+			          "using it in place of %s",
 			    lc->name, l->origin, l->addr.text, lc->addr.text);
 		l->hint[0] = '\0';
 		return l;
@@ -52,8 +52,8 @@ listener_find(struct listener *list, const struct listen_config *lc)
  * process still accepts on is not ours to take.
  */
 static int
-listener_clear_unix_path(const struct sockaddr_un *sun, socklen_t len,
-    char *err, size_t errlen)
+listener_clear_unix_path(
+    const struct sockaddr_un *sun, socklen_t len, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd, rc;
@@ -71,8 +71,8 @@ listener_clear_unix_path(const struct sockaddr_un *sun, socklen_t len,
 	rc = connect(fd, (const struct sockaddr *)sun, len);
 	close(fd);
 	if (rc == 0) {
-		snprintf(err, errlen,
-		    "%s is in use by another process", sun->sun_path);
+		snprintf(err, errlen, "%s is in use by another process",
+		    sun->sun_path);
 		errno = EADDRINUSE;
 		return -2;
 	}
@@ -93,27 +93,27 @@ listener_open(const struct listen_config *lc, char *err, size_t errlen)
 	if (fd == -1)
 		goto fail;
 	if (a->ss.ss_family == AF_UNIX) {
-		rc = listener_clear_unix_path(
-		    (const struct sockaddr_un *)&a->ss, a->len, why,
-		    sizeof(why));
+		rc =
+		    listener_clear_unix_path((const struct sockaddr_un *)&a->ss,
+		        a->len, why, sizeof(why));
 		if (rc == -2)
 			goto fail_why;
 		if (rc == -1)
 			goto fail;
 	} else {
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-			sizeof(on)) == -1)
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ==
+		    -1)
 			goto fail;
 		if (a->ss.ss_family == AF_INET6 &&
 		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &lc->v6only,
-			sizeof(lc->v6only)) == -1)
+		        sizeof(lc->v6only)) == -1)
 			goto fail;
 	}
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1)
 		goto fail;
 	if (a->ss.ss_family == AF_UNIX && lc->mode != -1 &&
 	    chmod(((const struct sockaddr_un *)&a->ss)->sun_path,
-		(mode_t)lc->mode) == -1)
+	        (mode_t)lc->mode) == -1)
 		goto fail_unlink;
 	if (listen(fd, lc->backlog) == -1)
 		goto fail_unlink;
@@ -134,8 +134,8 @@ fail_unlink:
 fail:
 	snprintf(why, sizeof(why), "%s", strerror(errno));
 fail_why:
-	snprintf(err, errlen, "[listen %s]: cannot listen on %s: %s",
-	    lc->name, a->text, why);
+	snprintf(err, errlen, "[listen %s]: cannot listen on %s: %s", lc->name,
+	    a->text, why);
 	if (fd != -1)
 		close(fd);
 	return NULL;
@@ -165,7 +165,7 @@ listener_update(struct listener *l, const struct listen_config *lc)
 	if (l->addr.ss.ss_family == AF_UNIX && lc->mode != -1 &&
 	    l->mode != lc->mode) {
 		if (chmod(((const struct sockaddr_un *)&l->addr.ss)->sun_path,
-			(mode_t)lc->mode) == -1)
+		        (mode_t)lc->mode) == -1)
 			log_warn("[listen %s]: mode %04o on %s", lc->name,
 			    lc->mode, l->addr.text);
 		else
@@ -177,8 +177,8 @@ int
 listener_acquire(struct listener **list, const struct config *cfg,
     struct listener ***set, char *err, size_t errlen)
 {
-	const char *origin[CONFIG_LISTENERS_MAX] = { 0 };
-	int opened[CONFIG_LISTENERS_MAX] = { 0 };
+	const char *origin[CONFIG_LISTENERS_MAX] = {0};
+	int opened[CONFIG_LISTENERS_MAX] = {0};
 	struct listener **s, **pp, *l;
 	size_t i, j;
 
@@ -267,7 +267,8 @@ listener_adopt(struct listener **list, int fd, const char *name,
 			if (fstat(l->fd, &other) == 0 &&
 			    other.st_ino == st.st_ino &&
 			    other.st_dev == st.st_dev) {
-				log_debug("fd %d from %s: a copy of fd %d, closed",
+				log_debug(
+				    "fd %d from %s: a copy of fd %d, closed",
 				    fd, origin, l->fd);
 				close(fd);
 				return 0;
@@ -313,7 +314,7 @@ listener_drop_unused(struct listener **list)
 		}
 		*pp = l->next;
 		log_warnx("listener %s (fd %d) from %s matches no [listen] "
-			  "section: closed",
+		          "section: closed",
 		    l->addr.text, l->fd, l->origin);
 		/* The path may still be in use by whoever passed it. */
 		l->unlink_path = 0;
@@ -337,8 +338,8 @@ listener_release(struct listener **list, struct listener **set, size_t n)
 			continue;
 		}
 		*pp = l->next;
-		log_info("listener %s: closed, no longer configured",
-		    l->addr.text);
+		log_info(
+		    "listener %s: closed, no longer configured", l->addr.text);
 		listener_close(l);
 	}
 }

@@ -16,14 +16,14 @@ struct config;
  */
 struct listener {
 	struct address addr; /* ro */
-	int fd;		     /* ro: O_CLOEXEC, blocking */
-	int v6only;	     /* ro: part of the identity for IPv6 */
-	int backlog;	     /* rw: listen() is redone when it changes */
-	int mode;	     /* rw: UNIX sockets only, -1 unset */
+	int fd;              /* ro: O_CLOEXEC, blocking */
+	int v6only;          /* ro: part of the identity for IPv6 */
+	int backlog;         /* rw: listen() is redone when it changes */
+	int mode;            /* rw: UNIX sockets only, -1 unset */
 	int unlink_path;     /* rw: remove the UNIX path when closing */
-	int own_path;	     /* ro: the path is ours (not systemd's) */
-	int refs;	     /* rw */
-	char hint[65];	     /* ro: adopted: the name it was passed under */
+	int own_path;        /* ro: the path is ours (not systemd's) */
+	int refs;            /* rw */
+	char hint[65];       /* ro: adopted: the name it was passed under */
 	const char *origin;  /* ro: adopted: "systemd", "the old master" */
 	/* intercept.c: live intercepted workers that installed it wanting
 	 * O_NONBLOCK, or not (the flag is shared: a change is worth a word). */
@@ -58,8 +58,7 @@ int listener_adopt(struct listener **list, int fd, const char *name,
 void listener_drop_unused(struct listener **list);
 
 /* Drop the references of a set (and free it); close what nobody uses. */
-void listener_release(struct listener **list, struct listener **set,
-    size_t n);
+void listener_release(struct listener **list, struct listener **set, size_t n);
 
 /* Close every listener (master exit); UNIX paths we created are removed. */
 void listener_close_all(struct listener **list);

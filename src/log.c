@@ -20,13 +20,13 @@ static struct {
 	char path[4096];
 	int fd; /* file descriptor written to: 2 or the log file */
 	int debug;
-} log_state = { LOG_TO_STDERR, "", 2, 0 };
+} log_state = {LOG_TO_STDERR, "", 2, 0};
 
 static int
 log_open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0640);
+	return open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 }
 
 int
@@ -95,9 +95,10 @@ static void log_vwrite(int prio, const char *fmt, va_list ap,
 static void
 log_vwrite(int prio, const char *fmt, va_list ap, const char *suffix)
 {
-	static const char *names[] = { [LOG_ERR] = "error",
-		[LOG_WARNING] = "warn", [LOG_INFO] = "info",
-		[LOG_DEBUG] = "debug" };
+	static const char *names[] = {[LOG_ERR] = "error",
+	    [LOG_WARNING] = "warn",
+	    [LOG_INFO] = "info",
+	    [LOG_DEBUG] = "debug"};
 	char msg[2048], line[2300];
 	struct timespec ts;
 	struct tm tm;
@@ -113,9 +114,9 @@ log_vwrite(int prio, const char *fmt, va_list ap, const char *suffix)
 	localtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line),
 	    "%04d-%02d-%02d %02d:%02d:%02d.%03ld [%s] baton[%d]: %s%s%s\n",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, names[prio],
-	    (int)getpid(), msg, suffix ? ": " : "", suffix ? suffix : "");
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000, names[prio], (int)getpid(), msg,
+	    suffix ? ": " : "", suffix ? suffix : "");
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
@@ -127,15 +128,16 @@ log_vwrite(int prio, const char *fmt, va_list ap, const char *suffix)
 		;
 }
 
-#define LOG_FN(name, prio, with_errno)                                       \
-	void name(const char *fmt, ...)                                      \
-	{                                                                    \
-		int saved = errno;                                           \
-		va_list ap;                                                  \
-		va_start(ap, fmt);                                           \
-		log_vwrite(prio, fmt, ap, with_errno ? strerror(saved) : NULL); \
-		va_end(ap);                                                  \
-		errno = saved;                                               \
+#define LOG_FN(name, prio, with_errno)                                         \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_vwrite(                                                    \
+		    prio, fmt, ap, with_errno ? strerror(saved) : NULL);       \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
 	}
 
 LOG_FN(log_info, LOG_INFO, 0)

@@ -54,7 +54,7 @@ main_exe_path(const char *argv0)
 	if (strchr(argv0, '/') != NULL)
 		return realpath(argv0, NULL);
 	for (p = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"; *p != '\0';
-	    p = *end ? end + 1 : end) {
+	     p = *end ? end + 1 : end) {
 		end = strchrnul(p, ':');
 		if (end == p)
 			continue;
@@ -194,14 +194,15 @@ main(int argc, char *argv[])
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if ((exe = main_exe_path(argv[0])) == NULL) {
-		fprintf(stderr, "baton: cannot find my own binary (%s) for "
-				"upgrades: %s\n",
+		fprintf(stderr,
+		    "baton: cannot find my own binary (%s) for "
+		    "upgrades: %s\n",
 		    argv[0], strerror(errno));
 		config_free(cfg);
 		return 1;
 	}
 	if (master_init(&m, ev_default_loop(EVFLAG_AUTO), path, exe, argv, cfg,
-		err, sizeof(err)) == -1) {
+	        err, sizeof(err)) == -1) {
 		/* Said where the operator looks: the terminal or journal. */
 		if (strcmp(cfg->log, "stderr") != 0)
 			fprintf(stderr, "baton: %s\n", err);

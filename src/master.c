@@ -36,7 +36,7 @@ static void master_step_cb(struct ev_loop *loop, ev_idle *w, int revents);
 static void master_generation_changed(struct generation *g, void *owner);
 
 static const struct generation_events master_generation_events = {
-	.changed = master_generation_changed,
+    .changed = master_generation_changed,
 };
 
 /* Events from below only ask for a look: master_step runs soon after. */
@@ -105,8 +105,8 @@ master_notify_line(pid_t pid, const char *line, void *owner)
 	if (strcmp(line, "READY=1") == 0)
 		worker_notified(w);
 	else if (strncmp(line, "STATUS=", 7) == 0)
-		log_debug("%s pid %d: status: %s", w->label, (int)pid,
-		    line + 7);
+		log_debug(
+		    "%s pid %d: status: %s", w->label, (int)pid, line + 7);
 }
 
 /*
@@ -118,7 +118,7 @@ static int
 master_spawn_generation(struct master *m, struct config *cfg,
     struct listener **ls, char *err, size_t errlen)
 {
-	struct credentials cred = { 0 };
+	struct credentials cred = {0};
 	struct generation *g;
 
 	if (cfg->ready == READY_NOTIFY && notify_open(&m->notify) == -1) {
@@ -160,8 +160,8 @@ fail:
  * instead of being refused).
  */
 static void
-master_store_fds(struct master *m, const struct config *oldcfg,
-    struct listener **oldset)
+master_store_fds(
+    struct master *m, const struct config *oldcfg, struct listener **oldset)
 {
 	size_t i;
 	int k;
@@ -175,9 +175,9 @@ master_store_fds(struct master *m, const struct config *oldcfg,
 	}
 	for (i = 0; i < m->cfg->nlisteners; i++)
 		if (sdnotify_store_fd(&m->sd, m->active[i]->fd,
-			m->cfg->listeners[i].name) == -1)
-			log_warn("fdstore: [listen %s]",
-			    m->cfg->listeners[i].name);
+		        m->cfg->listeners[i].name) == -1)
+			log_warn(
+			    "fdstore: [listen %s]", m->cfg->listeners[i].name);
 }
 
 /* Sockets passed by systemd (socket activation, or its fd store). */
@@ -193,7 +193,7 @@ master_adopt_systemd(struct master *m, char *err, size_t errlen)
 	}
 	for (i = 0; i < n; i++)
 		if (listener_adopt(&m->listeners, fds[i].fd, fds[i].name,
-			"systemd", 0, err, errlen) == -1)
+		        "systemd", 0, err, errlen) == -1)
 			break;
 	free(fds);
 	return i == n ? 0 : -1;
@@ -215,19 +215,20 @@ master_status(struct master *m, const char *what)
 	if (!master_speaks(m))
 		return;
 	if (m->current != NULL)
-		sdnotify_send(&m->sd, "READY=1\nSTATUS=%s; generation %u "
-				      "serving with %d workers",
+		sdnotify_send(&m->sd,
+		    "READY=1\nSTATUS=%s; generation %u "
+		    "serving with %d workers",
 		    what, m->current->id, generation_count(m->current, -1));
 	else
-		sdnotify_send(&m->sd, "READY=1\nSTATUS=%s; no generation "
-				      "serving",
+		sdnotify_send(&m->sd,
+		    "READY=1\nSTATUS=%s; no generation "
+		    "serving",
 		    what);
 }
 
 int
 master_init(struct master *m, struct ev_loop *loop, const char *path,
-    const char *exe, char **argv, struct config *cfg, char *err,
-    size_t errlen)
+    const char *exe, char **argv, struct config *cfg, char *err, size_t errlen)
 {
 	struct listener **ls = NULL;
 	gid_t cgid;
@@ -252,7 +253,7 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	}
 	if (sdnotify_open(&m->sd, err, errlen) == -1 ||
 	    upgrade_inherit(&m->listeners, &m->old_master, &m->last_id, err,
-		errlen) == -1 ||
+	        errlen) == -1 ||
 	    master_adopt_systemd(m, err, errlen) == -1)
 		goto fail;
 	if (cfg->pidfile != NULL &&
@@ -261,9 +262,9 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	/* After USR2 the old master's socket is live: ours replaces it. */
 	if (cfg->control != NULL &&
 	    (credentials_control_gid(cfg, &cgid, err, errlen) == -1 ||
-		control_server_open(&m->ctl, loop, cfg->control,
-		    cfg->control_group != NULL, cgid, m->old_master != 0,
-		    &master_control_events, m, err, errlen) == -1))
+	        control_server_open(&m->ctl, loop, cfg->control,
+	            cfg->control_group != NULL, cgid, m->old_master != 0,
+	            &master_control_events, m, err, errlen) == -1))
 		goto fail_pidfile;
 	/* Two sets: the first generation's, and the config in force's. */
 	if (listener_acquire(&m->listeners, cfg, &ls, err, errlen) == -1)
@@ -279,8 +280,8 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < SIGNALS_COUNT; i++) {
-		ev_signal_init(&m->sig[i], master_signal_cb,
-		    signals_table[i].signo);
+		ev_signal_init(
+		    &m->sig[i], master_signal_cb, signals_table[i].signo);
 		m->sig[i].data = (void *)&signals_table[i];
 		ev_signal_start(loop, &m->sig[i]);
 	}
@@ -292,16 +293,16 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 
 	if ((cfg->user != NULL || cfg->group != NULL) && geteuid() != 0)
 		log_warnx("user/group: the master is not root, workers keep "
-			  "its credentials (uid %d)",
+		          "its credentials (uid %d)",
 		    (int)geteuid());
 	if (cfg->fdstore && m->sd.fd == -1)
 		log_warnx("fdstore: NOTIFY_SOCKET is not set (not under "
-			  "systemd): nothing is stored");
+		          "systemd): nothing is stored");
 	master_store_fds(m, NULL, NULL);
 	log_info("master pid %d: started with %s", (int)getpid(), path);
 	if (master_spawn_generation(m, cfg, ls, err, errlen) == -1) {
 		log_warnx("master pid %d: cannot start the first generation: "
-			  "%s",
+		          "%s",
 		    (int)getpid(), err);
 		m->exit_code = 1;
 		master_shutdown(m, 1);
@@ -329,8 +330,8 @@ master_finish(struct master *m)
 		for (l = m->listeners; l != NULL; l = l->next)
 			l->unlink_path = 0;
 	if (master_speaks(m))
-		sdnotify_send(&m->sd, "STATUS=exiting with status %d",
-		    m->exit_code);
+		sdnotify_send(
+		    &m->sd, "STATUS=exiting with status %d", m->exit_code);
 	notify_close(&m->notify);
 	control_server_close(&m->ctl);
 	free(m->active);
@@ -397,14 +398,14 @@ master_reload(struct master *m)
 	case MASTER_STOPPING:
 	case MASTER_EXITED:
 		log_info("reload: ignored, shutting down");
-		control_server_reload_done(&m->ctl, 0, 0,
-		    "reload: ignored, shutting down");
+		control_server_reload_done(
+		    &m->ctl, 0, 0, "reload: ignored, shutting down");
 		return;
 	case MASTER_STARTING:
 	case MASTER_RELOADING:
 		/* Coalesce: one more reload once this one has settled. */
 		log_info("reload: generation %u is still starting; will "
-			 "reload again once it is settled",
+		         "reload again once it is settled",
 		    m->next->id);
 		master_state_set(m, MASTER_RELOAD_QUEUED);
 		return;
@@ -413,8 +414,8 @@ master_reload(struct master *m)
 	case MASTER_HANDED_OVER:
 		/* nginx: HUP to the old master brings its workers back. */
 		log_info("reload: upgrade in progress and no generation "
-			 "serves: starting one from the configuration in force "
-			 "(rollback)");
+		         "serves: starting one from the configuration in force "
+		         "(rollback)");
 		master_respawn(m);
 		return;
 	case MASTER_SERVING:
@@ -439,13 +440,13 @@ master_reload(struct master *m)
 		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
 		    err,
 		    m->current ? "the running generation" : "no generation");
-		master_status(m, "reload failed: seccomp interception unsupported");
+		master_status(
+		    m, "reload failed: seccomp interception unsupported");
 		master_reload_failed(m, err);
 		config_free(cfg);
 		return;
 	}
-	if (listener_acquire(&m->listeners, cfg, &ls, err, sizeof(err)) ==
-	    -1) {
+	if (listener_acquire(&m->listeners, cfg, &ls, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping the running generation", err);
 		master_status(m, "reload failed: cannot listen");
 		master_reload_failed(m, err);
@@ -455,7 +456,7 @@ master_reload(struct master *m)
 	if ((cfg->pidfile == NULL) != (m->cfg->pidfile == NULL) ||
 	    (cfg->pidfile && strcmp(cfg->pidfile, m->cfg->pidfile) != 0))
 		log_warnx("reload: pidfile: a new path takes effect only at "
-			  "the next start or upgrade");
+		          "the next start or upgrade");
 	if (master_spawn_generation(m, cfg, ls, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping %s", err,
 		    m->current ? "the running generation" : "no generation");
@@ -497,9 +498,8 @@ master_promote(struct master *m)
 	first = !m->started;
 	m->started = 1;
 	/* The new config is in force: its listeners are the kept set. */
-	if (g->cfg != oldcfg &&
-	    listener_acquire(&m->listeners, g->cfg, &ls, err, sizeof(err)) ==
-		0) {
+	if (g->cfg != oldcfg && listener_acquire(&m->listeners, g->cfg, &ls,
+	                            err, sizeof(err)) == 0) {
 		struct listener **oldset = m->active;
 
 		m->active = ls;
@@ -535,22 +535,22 @@ master_rollback(struct master *m)
 	char why[sizeof(g->why) + 64];
 
 	m->next = NULL;
-	snprintf(why, sizeof(why), "generation %u: rolled back: %s", g->id,
-	    g->why);
+	snprintf(
+	    why, sizeof(why), "generation %u: rolled back: %s", g->id, g->why);
 	m->counters.reloads_rolled_back++;
 	control_server_reload_done(&m->ctl, 0, g->id, why);
 	if (m->current != NULL)
 		log_warnx("generation %u: rolled back: %s; generation %u keeps "
-			  "serving",
+		          "serving",
 		    g->id, g->why, m->current->id);
 	else
 		log_warnx("generation %u: rolled back: %s; no generation is "
-			  "serving",
+		          "serving",
 		    g->id, g->why);
 	generation_retire(g, 0);
 	if (!m->started) {
 		log_warnx("master pid %d: the first generation failed to "
-			  "start, exiting",
+		          "start, exiting",
 		    (int)getpid());
 		m->exit_code = 1;
 		master_shutdown(m, 1);
@@ -612,8 +612,8 @@ master_retire(struct master *m)
 	if (m->next != NULL) {
 		log_info("retire: abandoning the reload to generation %u",
 		    m->next->id);
-		control_server_reload_done(&m->ctl, 0, m->next->id,
-		    "reload abandoned: retire");
+		control_server_reload_done(
+		    &m->ctl, 0, m->next->id, "reload abandoned: retire");
 		generation_retire(m->next, 0);
 		m->next = NULL;
 	}
@@ -623,7 +623,7 @@ master_retire(struct master *m)
 		return;
 	}
 	log_info("retire: retiring generation %u, the master stays; HUP "
-		 "starts a new generation",
+	         "starts a new generation",
 	    m->current->id);
 	generation_retire(m->current, 0);
 	m->current = NULL;
@@ -654,8 +654,9 @@ master_shutdown(struct master *m, int fast)
 	    fast ? "fast" : "graceful");
 	if (m->started && upgrade_parent_is(m->old_master)) {
 		/* A rollback: the old master is the service again. */
-		sdnotify_send(&m->sd, "MAINPID=%d\nSTATUS=upgrade rolled back "
-				      "to master pid %d",
+		sdnotify_send(&m->sd,
+		    "MAINPID=%d\nSTATUS=upgrade rolled back "
+		    "to master pid %d",
 		    (int)m->old_master, (int)m->old_master);
 		sdnotify_close(&m->sd);
 	} else if (master_speaks(m))
@@ -682,7 +683,7 @@ master_scale(struct master *m, int delta)
 	}
 	if (m->next != NULL) {
 		log_info("scale: ignored while generation %u is starting; "
-			 "send it again once it is settled",
+		         "send it again once it is settled",
 		    m->next->id);
 		return -1;
 	}

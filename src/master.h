@@ -24,45 +24,45 @@ struct listener;
  */
 enum master_state {
 	MASTER_STARTING,      /* the first generation is starting */
-	MASTER_SERVING,	      /* a generation serves, nothing in flight */
+	MASTER_SERVING,       /* a generation serves, nothing in flight */
 	MASTER_RELOADING,     /* a next generation is starting */
 	MASTER_RELOAD_QUEUED, /* reloading, and a HUP came meanwhile */
 	MASTER_UPGRADING,     /* our new master (USR2) runs; ours serve */
 	MASTER_HANDED_OVER,   /* our new master runs; ours retired (WINCH) */
-	MASTER_RETIRED,	      /* no generation serves (WINCH) */
+	MASTER_RETIRED,       /* no generation serves (WINCH) */
 	MASTER_STOPPING,      /* QUIT/TERM/INT: waiting for every worker */
-	MASTER_EXITED,	      /* done; the loop ends */
+	MASTER_EXITED,        /* done; the loop ends */
 };
 
 /* What status and metrics count, since the master started. */
 struct master_counters {
-	unsigned long reloads_ok;	   /* a next generation took over */
-	unsigned long reloads_rejected;	   /* config or listeners refused */
+	unsigned long reloads_ok;          /* a next generation took over */
+	unsigned long reloads_rejected;    /* config or listeners refused */
 	unsigned long reloads_rolled_back; /* the next generation failed */
-	unsigned long worker_crashes;	   /* exits nobody asked for */
-	unsigned long respawns;		   /* crashes in a serving generation */
-	unsigned long upgrades;		   /* upgrades asked for (USR2) */
+	unsigned long worker_crashes;      /* exits nobody asked for */
+	unsigned long respawns;            /* crashes in a serving generation */
+	unsigned long upgrades;            /* upgrades asked for (USR2) */
 };
 
 struct master {
-	struct ev_loop *loop;	 /* ro: the default loop */
-	const char *config_path; /* ro */
-	const char *exe_path;	 /* ro: absolute, resolved at start (USR2) */
-	char **argv;		 /* ro: to re-exec the same command line */
-	enum master_state state; /* rw: master_set_state only */
-	ev_tstamp started_at;	 /* ro */
-	pid_t upgrade_pid;	 /* rw: the new master a USR2 started */
-	pid_t old_master;	 /* ro: the master we replaced, 0 if none */
-	struct sdnotify sd;	 /* rw: systemd's NOTIFY_SOCKET */
-	struct config *cfg;	 /* rw: the config in force */
-	struct listener *listeners;	/* rw: every open socket */
-	struct listener **active;	/* rw: refs for cfg, cfg order */
+	struct ev_loop *loop;       /* ro: the default loop */
+	const char *config_path;    /* ro */
+	const char *exe_path;       /* ro: absolute, resolved at start (USR2) */
+	char **argv;                /* ro: to re-exec the same command line */
+	enum master_state state;    /* rw: master_set_state only */
+	ev_tstamp started_at;       /* ro */
+	pid_t upgrade_pid;          /* rw: the new master a USR2 started */
+	pid_t old_master;           /* ro: the master we replaced, 0 if none */
+	struct sdnotify sd;         /* rw: systemd's NOTIFY_SOCKET */
+	struct config *cfg;         /* rw: the config in force */
+	struct listener *listeners; /* rw: every open socket */
+	struct listener **active;   /* rw: refs for cfg, cfg order */
 	struct generation *generations; /* rw: all, newest first */
-	struct generation *current; /* serving, NULL after WINCH */
-	struct generation *next;    /* starting: the first, or a reload's */
-	unsigned last_id;	    /* the newest generation number used */
-	int started;		    /* a first generation became ready once */
-	int stop_signals;	    /* TERM/INT received */
+	struct generation *current;     /* serving, NULL after WINCH */
+	struct generation *next;        /* starting: the first, or a reload's */
+	unsigned last_id;               /* the newest generation number used */
+	int started;      /* a first generation became ready once */
+	int stop_signals; /* TERM/INT received */
 	int exit_code;
 	int scaled_workers; /* TTIN/TTOU count, 0: none */
 	int scaled_base;    /* cfg->workers when it was scaled */
@@ -91,8 +91,7 @@ int master_state_stopping(const struct master *m);
  * generation. Returns 0, or -1 with a reason in err (nothing left open).
  */
 int master_init(struct master *m, struct ev_loop *loop, const char *path,
-    const char *exe, char **argv, struct config *cfg, char *err,
-    size_t errlen);
+    const char *exe, char **argv, struct config *cfg, char *err, size_t errlen);
 
 /* Run until shutdown; returns the exit code. */
 int master_run(struct master *m);

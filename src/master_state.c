@@ -8,15 +8,15 @@
 #include "master.h"
 
 static const char *master_state_names[] = {
-	[MASTER_STARTING] = "starting",
-	[MASTER_SERVING] = "serving",
-	[MASTER_RELOADING] = "reloading",
-	[MASTER_RELOAD_QUEUED] = "reload queued",
-	[MASTER_UPGRADING] = "upgrading",
-	[MASTER_HANDED_OVER] = "handed over",
-	[MASTER_RETIRED] = "retired",
-	[MASTER_STOPPING] = "stopping",
-	[MASTER_EXITED] = "exited",
+    [MASTER_STARTING] = "starting",
+    [MASTER_SERVING] = "serving",
+    [MASTER_RELOADING] = "reloading",
+    [MASTER_RELOAD_QUEUED] = "reload queued",
+    [MASTER_UPGRADING] = "upgrading",
+    [MASTER_HANDED_OVER] = "handed over",
+    [MASTER_RETIRED] = "retired",
+    [MASTER_STOPPING] = "stopping",
+    [MASTER_EXITED] = "exited",
 };
 
 const char *
@@ -28,25 +28,25 @@ master_state_name(enum master_state s)
 /* Which transitions the master can make: bit t of [s] allows s -> t. */
 #define TO(s) (1u << (s))
 /* Where a reload or an upgrade settles (master_state_settled). */
-#define SETTLED                                                      \
-	(TO(MASTER_SERVING) | TO(MASTER_UPGRADING) |                 \
-	    TO(MASTER_HANDED_OVER) | TO(MASTER_RETIRED))
+#define SETTLED                                                                \
+	(TO(MASTER_SERVING) | TO(MASTER_UPGRADING) | TO(MASTER_HANDED_OVER) |  \
+	    TO(MASTER_RETIRED))
 static const unsigned master_transitions[] = {
-	[MASTER_STARTING] = SETTLED | TO(MASTER_RELOAD_QUEUED) |
-	    TO(MASTER_STOPPING),
-	[MASTER_SERVING] = TO(MASTER_RELOADING) | TO(MASTER_UPGRADING) |
-	    TO(MASTER_RETIRED) | TO(MASTER_STOPPING),
-	[MASTER_RELOADING] = SETTLED | TO(MASTER_RELOAD_QUEUED) |
-	    TO(MASTER_STOPPING),
-	[MASTER_RELOAD_QUEUED] = SETTLED | TO(MASTER_STOPPING),
-	[MASTER_UPGRADING] = TO(MASTER_SERVING) | TO(MASTER_HANDED_OVER) |
-	    TO(MASTER_RELOADING) | TO(MASTER_STOPPING),
-	[MASTER_HANDED_OVER] = TO(MASTER_UPGRADING) | TO(MASTER_RETIRED) |
-	    TO(MASTER_RELOADING) | TO(MASTER_STOPPING),
-	[MASTER_RETIRED] = TO(MASTER_RELOADING) | TO(MASTER_HANDED_OVER) |
-	    TO(MASTER_STOPPING),
-	[MASTER_STOPPING] = TO(MASTER_EXITED),
-	[MASTER_EXITED] = 0,
+    [MASTER_STARTING] =
+        SETTLED | TO(MASTER_RELOAD_QUEUED) | TO(MASTER_STOPPING),
+    [MASTER_SERVING] = TO(MASTER_RELOADING) | TO(MASTER_UPGRADING) |
+                       TO(MASTER_RETIRED) | TO(MASTER_STOPPING),
+    [MASTER_RELOADING] =
+        SETTLED | TO(MASTER_RELOAD_QUEUED) | TO(MASTER_STOPPING),
+    [MASTER_RELOAD_QUEUED] = SETTLED | TO(MASTER_STOPPING),
+    [MASTER_UPGRADING] = TO(MASTER_SERVING) | TO(MASTER_HANDED_OVER) |
+                         TO(MASTER_RELOADING) | TO(MASTER_STOPPING),
+    [MASTER_HANDED_OVER] = TO(MASTER_UPGRADING) | TO(MASTER_RETIRED) |
+                           TO(MASTER_RELOADING) | TO(MASTER_STOPPING),
+    [MASTER_RETIRED] =
+        TO(MASTER_RELOADING) | TO(MASTER_HANDED_OVER) | TO(MASTER_STOPPING),
+    [MASTER_STOPPING] = TO(MASTER_EXITED),
+    [MASTER_EXITED] = 0,
 };
 
 /* The one place that changes the master's state. Returns 0, or -1. */
@@ -80,7 +80,7 @@ int
 master_state_busy(const struct master *m)
 {
 	return m->state == MASTER_STARTING || m->state == MASTER_RELOADING ||
-	    m->state == MASTER_RELOAD_QUEUED;
+	       m->state == MASTER_RELOAD_QUEUED;
 }
 
 int
@@ -88,4 +88,3 @@ master_state_stopping(const struct master *m)
 {
 	return m->state == MASTER_STOPPING || m->state == MASTER_EXITED;
 }
-

@@ -47,28 +47,28 @@ master_upgrade(struct master *m)
 		return;
 	if (m->upgrade_pid != 0) {
 		log_warnx("upgrade: refused: the new master pid %d of the "
-			  "previous upgrade still runs; QUIT this master to "
-			  "complete that upgrade, or TERM the new one to roll "
-			  "it back",
+		          "previous upgrade still runs; QUIT this master to "
+		          "complete that upgrade, or TERM the new one to roll "
+		          "it back",
 		    (int)m->upgrade_pid);
 		return;
 	}
 	if (upgrade_parent_is(m->old_master)) {
 		log_warnx("upgrade: refused: the master this one replaced "
-			  "(pid %d) still runs; QUIT it first",
+		          "(pid %d) still runs; QUIT it first",
 		    (int)m->old_master);
 		return;
 	}
 	if (master_state_busy(m)) {
 		log_warnx("upgrade: refused: generation %u is still starting; "
-			  "send USR2 again once it is settled",
+		          "send USR2 again once it is settled",
 		    m->next->id);
 		return;
 	}
 	oldbin = master_oldbin(m);
 	if (oldbin != NULL && access(oldbin, F_OK) == 0) {
 		log_warnx("upgrade: refused: %s exists: an upgrade is not "
-			  "finished (or a stale file is left: remove it)",
+		          "finished (or a stale file is left: remove it)",
 		    oldbin);
 		free(oldbin);
 		return;
@@ -110,7 +110,7 @@ master_upgrade_exited(struct master *m, int status)
 
 	worker_describe_status(status, how, sizeof(how));
 	log_warnx("upgrade: new master pid %d %s; this master (pid %d) "
-		  "carries on",
+	          "carries on",
 	    (int)m->upgrade_pid, how, (int)getpid());
 	m->upgrade_pid = 0;
 	if (m->cfg->pidfile != NULL && m->pidfile.fd != -1 &&
@@ -124,15 +124,16 @@ master_upgrade_exited(struct master *m, int status)
 	for (l = m->listeners; l != NULL; l = l->next)
 		l->unlink_path = l->own_path;
 	/* systemd may have followed the new master: we are main again. */
-	sdnotify_send(&m->sd, "MAINPID=%d\nREADY=1\nSTATUS=upgrade rolled "
-			      "back: new master %s",
+	sdnotify_send(&m->sd,
+	    "MAINPID=%d\nREADY=1\nSTATUS=upgrade rolled "
+	    "back: new master %s",
 	    (int)getpid(), how);
 	if (m->state != MASTER_UPGRADING && m->state != MASTER_HANDED_OVER)
 		return; /* reloading or stopping: that goes on */
 	master_state_set(m, master_state_settled(m));
 	if (m->state == MASTER_RETIRED) {
 		log_info("upgrade: no generation serves (WINCH): starting one "
-			 "from the configuration in force");
+		         "from the configuration in force");
 		master_respawn(m);
 	}
 }
@@ -166,16 +167,15 @@ master_upgrade_ready(struct master *m)
 	sdnotify_send(&m->sd, "MAINPID=%d", (int)getpid());
 	if (!m->cfg->upgrade_retire_old) {
 		log_info("upgrade: ready; WINCH then QUIT the old master pid "
-			 "%d to complete the upgrade, or TERM this one to roll "
-			 "it back",
+		         "%d to complete the upgrade, or TERM this one to roll "
+		         "it back",
 		    (int)m->old_master);
 		return;
 	}
 	log_info("upgrade: ready; upgrade_retire_old: sending QUIT to the "
-		 "old master pid %d",
+	         "old master pid %d",
 	    (int)m->old_master);
 	if (master_signal_old(m, SIGQUIT) == -1)
 		log_warn("upgrade: QUIT to the old master pid %d",
 		    (int)m->old_master);
 }
-

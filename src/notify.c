@@ -23,11 +23,11 @@ notify_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct ucred)) +
-		    CMSG_SPACE(sizeof(int) * 16)];
+		         CMSG_SPACE(sizeof(int) * 16)];
 	} control;
 	char data[4096], *line, *save;
-	struct iovec iov = { data, sizeof(data) - 1 };
-	struct msghdr msg = { 0 };
+	struct iovec iov = {data, sizeof(data) - 1};
+	struct msghdr msg = {0};
 	struct ucred *cred = NULL;
 	struct cmsghdr *c;
 	ssize_t len;
@@ -52,8 +52,8 @@ notify_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		else if (c->cmsg_type == SCM_RIGHTS) {
 			/* fd store messages are not for us: never keep fds. */
 			int *fds = (int *)CMSG_DATA(c);
-			size_t k, nfds = (c->cmsg_len - CMSG_LEN(0)) /
-			    sizeof(int);
+			size_t k,
+			    nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
 			for (k = 0; k < nfds; k++)
 				close(fds[k]);
@@ -63,7 +63,7 @@ notify_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		return;
 	data[len] = '\0';
 	for (line = strtok_r(data, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
+	     line = strtok_r(NULL, "\n", &save))
 		n->line(cred->pid, line, n->owner);
 }
 
@@ -81,7 +81,7 @@ notify_init(struct notify *n, struct ev_loop *loop,
 int
 notify_open(struct notify *n)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	socklen_t len = sizeof(sa_family_t);
 	int fd, on = 1;
 

@@ -12,7 +12,7 @@
  * decides what a line from a pid means.
  */
 struct notify {
-	int fd;	       /* ro: -1 until opened */
+	int fd;        /* ro: -1 until opened */
 	char name[32]; /* ro: "@XXXXX", the NOTIFY_SOCKET given to workers */
 	ev_io io;
 	struct ev_loop *loop;

@@ -47,8 +47,8 @@ pidfile_read(const char *path, char *err, size_t errlen)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
 		snprintf(err, errlen, "%s: %s", path,
-		    errno == ELOOP ? "is a symlink, refusing" :
-				     strerror(errno));
+		    errno == ELOOP ? "is a symlink, refusing"
+		                   : strerror(errno));
 		return -1;
 	}
 	if ((pid = pidfile_parse(fd)) == -1) {
@@ -69,8 +69,7 @@ pidfile_read(const char *path, char *err, size_t errlen)
 }
 
 int
-pidfile_create(struct pidfile *pf, const char *path, char *err,
-    size_t errlen)
+pidfile_create(struct pidfile *pf, const char *path, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], buf[32];
 	struct stat st;
@@ -81,8 +80,8 @@ pidfile_create(struct pidfile *pf, const char *path, char *err,
 	pf->fd = -1;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1 && errno == ELOOP) {
-		snprintf(err, errlen, "pidfile %s: is a symlink, refusing",
-		    path);
+		snprintf(
+		    err, errlen, "pidfile %s: is a symlink, refusing", path);
 		return -1;
 	}
 	if (fd != -1) {
@@ -102,8 +101,8 @@ pidfile_create(struct pidfile *pf, const char *path, char *err,
 		snprintf(err, errlen, "pidfile %s: path too long", path);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		snprintf(err, errlen, "pidfile %s: cannot create %s: %s", path,
 		    tmp, strerror(errno));

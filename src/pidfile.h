@@ -7,7 +7,7 @@
 
 struct pidfile {
 	char *path; /* NULL: no pidfile configured */
-	int fd;	    /* open and flock'ed for the master's life, or -1 */
+	int fd;     /* open and flock'ed for the master's life, or -1 */
 };
 
 /*
@@ -16,8 +16,8 @@ struct pidfile {
  * Refuses a symlink, and refuses when a live master holds the lock on the
  * existing file. Returns 0, or -1 with a reason in err.
  */
-int pidfile_create(struct pidfile *pf, const char *path, char *err,
-    size_t errlen);
+int pidfile_create(
+    struct pidfile *pf, const char *path, char *err, size_t errlen);
 
 /*
  * Move our pidfile to path (PIDFILE -> PIDFILE.oldbin on USR2, and back on

@@ -17,7 +17,7 @@
 
 /* How often a tcp: or http: probe is retried, and how long one may take. */
 #define READINESS_PROBE_INTERVAL_S 0.2
-#define READINESS_PROBE_TIMEOUT_S 1.0
+#define READINESS_PROBE_TIMEOUT_S  1.0
 
 static void readiness_tick_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void readiness_probe_cb(struct ev_loop *loop, ev_io *io, int revents);
@@ -120,8 +120,8 @@ readiness_probe_start(struct readiness *r)
 			return;
 		readiness_probe_close(r);
 	}
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(
+	    a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		log_warn("%s: probe socket", r->label);
 		return;
@@ -175,7 +175,7 @@ readiness_probe_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 	if (revents & EV_WRITE) {
 		if (getsockopt(r->probe_fd, SOL_SOCKET, SO_ERROR, &soerr,
-			&len) == -1 ||
+		        &len) == -1 ||
 		    soerr != 0) {
 			readiness_probe_close(r);
 			return;

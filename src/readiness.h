@@ -14,14 +14,14 @@ struct config;
  * ready_timeout. Knows nothing of workers or generations.
  */
 struct readiness {
-	struct ev_loop *loop;	   /* ro */
-	const struct config *cfg;  /* ro: ready, probe, ready_delay */
-	const char *label;	   /* ro: "generation 3 worker 0", for logs */
+	struct ev_loop *loop;     /* ro */
+	const struct config *cfg; /* ro: ready, probe, ready_delay */
+	const char *label;        /* ro: "generation 3 worker 0", for logs */
 	void (*reached)(struct readiness *r, void *owner);
 	void *owner;
 
-	int running;  /* a check runs: started, not yet reached or stopped */
-	int settling; /* passed; waiting out ready_delay */
+	int running;   /* a check runs: started, not yet reached or stopped */
+	int settling;  /* passed; waiting out ready_delay */
 	ev_timer tick; /* probe retries, delay:, ready_delay */
 	ev_io probe_io;
 	int probe_fd;

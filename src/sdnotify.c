@@ -38,8 +38,8 @@ int
 sdnotify_open(struct sdnotify *sd, char *err, size_t errlen)
 {
 	const char *e = getenv("NOTIFY_SOCKET");
-	struct timeval tv = { SDNOTIFY_SEND_TIMEOUT_MS / 1000,
-		(SDNOTIFY_SEND_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval tv = {SDNOTIFY_SEND_TIMEOUT_MS / 1000,
+	    (SDNOTIFY_SEND_TIMEOUT_MS % 1000) * 1000};
 	size_t n;
 	int fd;
 
@@ -73,8 +73,8 @@ sdnotify_open(struct sdnotify *sd, char *err, size_t errlen)
 		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		snprintf(err, errlen, "NOTIFY_SOCKET: socket: %s",
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "NOTIFY_SOCKET: socket: %s", strerror(errno));
 		return -1;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -102,8 +102,8 @@ sdnotify_sendmsg(struct sdnotify *sd, const char *msg, size_t len, int fd)
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} control;
-	struct iovec iov = { (void *)msg, len };
-	struct msghdr mh = { 0 };
+	struct iovec iov = {(void *)msg, len};
+	struct msghdr mh = {0};
 	struct cmsghdr *c;
 	ssize_t n;
 
@@ -180,7 +180,7 @@ sdnotify_reloading(struct sdnotify *sd)
 		return -1;
 	return sdnotify_send(sd, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000ULL +
-		(unsigned long long)ts.tv_nsec / 1000ULL);
+	        (unsigned long long)ts.tv_nsec / 1000ULL);
 }
 
 /*
@@ -256,8 +256,8 @@ sdnotify_parse_long(const char *s, long min, long max)
  * exactly n, as sd_listen_fds_with_names(3) requires.
  */
 static int
-sdnotify_split_names(struct sdnotify_fd *fds, int n, const char *names,
-    char *err, size_t errlen)
+sdnotify_split_names(
+    struct sdnotify_fd *fds, int n, const char *names, char *err, size_t errlen)
 {
 	const char *p, *end;
 	int i;
@@ -349,8 +349,8 @@ sdnotify_listen_fds(struct sdnotify_fd **fds, char *err, size_t errlen)
 		goto out;
 	}
 	/* 1..INT_MAX-3 as sd_listen_fds(3); 0 is malformed there too. */
-	if ((n = sdnotify_parse_long(e, 1,
-		 INT_MAX - SDNOTIFY_LISTEN_FDS_START)) == -1) {
+	if ((n = sdnotify_parse_long(
+	         e, 1, INT_MAX - SDNOTIFY_LISTEN_FDS_START)) == -1) {
 		snprintf(err, errlen, "LISTEN_FDS=%s: not a count of fds", e);
 		goto out;
 	}
@@ -358,8 +358,8 @@ sdnotify_listen_fds(struct sdnotify_fd **fds, char *err, size_t errlen)
 		snprintf(err, errlen, "LISTEN_FDS=%ld: out of memory", n);
 		goto out;
 	}
-	if (sdnotify_split_names(a, (int)n, getenv("LISTEN_FDNAMES"), err,
-		errlen) == -1 ||
+	if (sdnotify_split_names(
+	        a, (int)n, getenv("LISTEN_FDNAMES"), err, errlen) == -1 ||
 	    sdnotify_take_fds(a, (int)n, err, errlen) == -1) {
 		free(a);
 		goto out;

@@ -1,4 +1,5 @@
-/* sdnotify.h: systemd without libsystemd: notify, fd store, socket activation. */
+/* sdnotify.h: systemd without libsystemd: notify, fd store, socket activation.
+ */
 #ifndef BATON_SDNOTIFY_H
 #define BATON_SDNOTIFY_H
 

@@ -14,15 +14,15 @@
 
 /* nginx's semantics where nginx has the signal; unicorn's for TTIN/TTOU. */
 const struct signal_entry signals_table[SIGNALS_COUNT] = {
-	{ SIGHUP, SIGNAL_RELOAD, "reload" },
-	{ SIGUSR2, SIGNAL_UPGRADE, "upgrade" },
-	{ SIGWINCH, SIGNAL_RETIRE, "retire" },
-	{ SIGQUIT, SIGNAL_QUIT, "quit" },
-	{ SIGTERM, SIGNAL_TERMINATE, "stop" },
-	{ SIGINT, SIGNAL_INTERRUPT, NULL },
-	{ SIGUSR1, SIGNAL_REOPEN, "reopen" },
-	{ SIGTTIN, SIGNAL_MORE, NULL },
-	{ SIGTTOU, SIGNAL_FEWER, NULL },
+    {SIGHUP, SIGNAL_RELOAD, "reload"},
+    {SIGUSR2, SIGNAL_UPGRADE, "upgrade"},
+    {SIGWINCH, SIGNAL_RETIRE, "retire"},
+    {SIGQUIT, SIGNAL_QUIT, "quit"},
+    {SIGTERM, SIGNAL_TERMINATE, "stop"},
+    {SIGINT, SIGNAL_INTERRUPT, NULL},
+    {SIGUSR1, SIGNAL_REOPEN, "reopen"},
+    {SIGTTIN, SIGNAL_MORE, NULL},
+    {SIGTTOU, SIGNAL_FEWER, NULL},
 };
 const int signals_count = SIGNALS_COUNT;
 /* One action per entry: a new signal must grow SIGNALS_COUNT with it. */
@@ -47,7 +47,7 @@ signals_reset_for_exec(void)
 	/* The kernel's struct sigaction; all zero is SIG_DFL on any layout. */
 	struct {
 		unsigned long handler, flags, restorer, mask;
-	} kernel_dfl = { 0, 0, 0, 0 };
+	} kernel_dfl = {0, 0, 0, 0};
 	struct sigaction sa;
 	sigset_t none;
 	int sig;

@@ -3,15 +3,15 @@
 #define BATON_SIGNALS_H
 
 enum signal_action {
-	SIGNAL_RELOAD,	  /* HUP */
-	SIGNAL_UPGRADE,	  /* USR2 */
-	SIGNAL_RETIRE,	  /* WINCH */
-	SIGNAL_QUIT,	  /* QUIT: graceful shutdown */
+	SIGNAL_RELOAD,    /* HUP */
+	SIGNAL_UPGRADE,   /* USR2 */
+	SIGNAL_RETIRE,    /* WINCH */
+	SIGNAL_QUIT,      /* QUIT: graceful shutdown */
 	SIGNAL_TERMINATE, /* TERM: graceful, a second one kills */
 	SIGNAL_INTERRUPT, /* INT: fast shutdown */
-	SIGNAL_REOPEN,	  /* USR1 */
-	SIGNAL_MORE,	  /* TTIN */
-	SIGNAL_FEWER,	  /* TTOU */
+	SIGNAL_REOPEN,    /* USR1 */
+	SIGNAL_MORE,      /* TTIN */
+	SIGNAL_FEWER,     /* TTOU */
 };
 
 struct signal_entry {

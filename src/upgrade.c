@@ -22,8 +22,8 @@
 extern char **environ;
 
 /* baton's own variables between an old and a new master. */
-#define UPGRADE_ENV_FDS "BATON_LISTEN_FDS" /* "fd:name,fd:name" */
-#define UPGRADE_ENV_FROM "BATON_UPGRADE"   /* "oldpid:last_generation" */
+#define UPGRADE_ENV_FDS  "BATON_LISTEN_FDS" /* "fd:name,fd:name" */
+#define UPGRADE_ENV_FROM "BATON_UPGRADE"    /* "oldpid:last_generation" */
 
 /* A decimal number in [min, max] at s, ending at *end. -1 if none. */
 static int
@@ -43,15 +43,14 @@ upgrade_number(const char *s, const char **end, unsigned long min,
 }
 
 int
-upgrade_parse_from(const char *s, pid_t *pid, unsigned *last_id, char *err,
-    size_t errlen)
+upgrade_parse_from(
+    const char *s, pid_t *pid, unsigned *last_id, char *err, size_t errlen)
 {
 	unsigned long p, last;
 	const char *e;
 
 	if (upgrade_number(s, &e, 2, INT_MAX, &p) == -1 || *e != ':' ||
-	    upgrade_number(e + 1, &e, 0, UINT_MAX, &last) == -1 ||
-	    *e != '\0') {
+	    upgrade_number(e + 1, &e, 0, UINT_MAX, &last) == -1 || *e != '\0') {
 		snprintf(err, errlen, "%s=%s: malformed (PID:GENERATION)",
 		    UPGRADE_ENV_FROM, s);
 		return -1;
@@ -62,8 +61,8 @@ upgrade_parse_from(const char *s, pid_t *pid, unsigned *last_id, char *err,
 }
 
 int
-upgrade_parse_fd(const char *item, int *fd, const char **name, char *err,
-    size_t errlen)
+upgrade_parse_fd(
+    const char *item, int *fd, const char **name, char *err, size_t errlen)
 {
 	unsigned long n;
 	const char *e;
@@ -106,10 +105,10 @@ upgrade_inherit(struct listener **list, pid_t *old_master, unsigned *last_id,
 		return -1;
 	}
 	for (item = strtok_r(copy, ",", &save); item != NULL && rc == 0;
-	    item = strtok_r(NULL, ",", &save)) {
+	     item = strtok_r(NULL, ",", &save)) {
 		if ((rc = upgrade_parse_fd(item, &fd, &name, err, errlen)) == 0)
-			rc = listener_adopt(list, fd, name, "the old master", 1,
-			    err, errlen);
+			rc = listener_adopt(
+			    list, fd, name, "the old master", 1, err, errlen);
 	}
 	free(copy);
 	if (rc == 0)
@@ -140,7 +139,7 @@ upgrade_environ(struct listener *list, const struct config *cfg,
 			if (active[j] == l)
 				name = cfg->listeners[j].name;
 		if (asprintf(&tmp, "%s%s%d:%s", fds ? fds : "", fds ? "," : "",
-			l->fd, name) == -1)
+		        l->fd, name) == -1)
 			goto fail;
 		free(fds);
 		fds = tmp;
@@ -149,8 +148,8 @@ upgrade_environ(struct listener *list, const struct config *cfg,
 		goto fail;
 	free(fds);
 	fds = tmp;
-	if (asprintf(&from, UPGRADE_ENV_FROM "=%d:%u", (int)getpid(),
-		last_id) == -1)
+	if (asprintf(
+	        &from, UPGRADE_ENV_FROM "=%d:%u", (int)getpid(), last_id) == -1)
 		goto fail;
 	while (environ[n] != NULL)
 		n++;
@@ -158,9 +157,9 @@ upgrade_environ(struct listener *list, const struct config *cfg,
 		goto fail;
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], UPGRADE_ENV_FDS "=",
-			sizeof(UPGRADE_ENV_FDS)) != 0 &&
+		        sizeof(UPGRADE_ENV_FDS)) != 0 &&
 		    strncmp(environ[i], UPGRADE_ENV_FROM "=",
-			sizeof(UPGRADE_ENV_FROM)) != 0)
+		        sizeof(UPGRADE_ENV_FROM)) != 0)
 			env[k++] = environ[i];
 	env[k++] = fds;
 	env[k++] = from;
@@ -220,7 +219,7 @@ upgrade_spawn(const char *exe, char **argv, struct listener *list,
 	if (pid != -1) {
 		/* Blocks only until exec: the pipe is close-on-exec. */
 		while ((n = read(pipefd[0], &e, sizeof(e))) == -1 &&
-		    errno == EINTR)
+		       errno == EINTR)
 			;
 		if (n != (ssize_t)sizeof(e))
 			e = 0;
@@ -230,7 +229,8 @@ upgrade_spawn(const char *exe, char **argv, struct listener *list,
 	upgrade_environ_free(env);
 	if (pid == -1 || e != 0) {
 		snprintf(err, errlen, "cannot start %s: %s", exe, strerror(e));
-		/* A child that failed to exec is reaped by the child watcher. */
+		/* A child that failed to exec is reaped by the child watcher.
+		 */
 		return -1;
 	}
 	return pid;

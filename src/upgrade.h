@@ -18,15 +18,15 @@ int upgrade_inherit(struct listener **list, pid_t *old_master,
     unsigned *last_id, char *err, size_t errlen);
 
 /* BATON_UPGRADE's value, "PID:LAST_GENERATION", parsed whole. */
-int upgrade_parse_from(const char *s, pid_t *pid, unsigned *last_id,
-    char *err, size_t errlen);
+int upgrade_parse_from(
+    const char *s, pid_t *pid, unsigned *last_id, char *err, size_t errlen);
 
 /*
  * One "FD:NAME" item of BATON_LISTEN_FDS, parsed whole: *name points into
  * item. Returns 0, or -1 with a reason in err.
  */
-int upgrade_parse_fd(const char *item, int *fd, const char **name, char *err,
-    size_t errlen);
+int upgrade_parse_fd(
+    const char *item, int *fd, const char **name, char *err, size_t errlen);
 
 /*
  * Is old (the master we replaced) still running? It is our parent until it

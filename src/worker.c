@@ -31,8 +31,8 @@
 
 extern char **environ;
 
-static const char *worker_state_names[] = { "starting", "ready",
-	"draining", "stopping", "exited" };
+static const char *worker_state_names[] = {
+    "starting", "ready", "draining", "stopping", "exited"};
 
 const char *
 worker_state_name(enum worker_state s)
@@ -71,8 +71,8 @@ worker_new(const struct worker_shared *sh, int index)
 	w->icpt.fd = -1;
 	snprintf(w->label, sizeof(w->label), "generation %u worker %d",
 	    sh->generation, index);
-	readiness_init(&w->ready, sh->loop, sh->cfg, w->label,
-	    worker_reached_cb, w);
+	readiness_init(
+	    &w->ready, sh->loop, sh->cfg, w->label, worker_reached_cb, w);
 	ev_init(&w->deadline, worker_deadline_cb);
 	w->deadline.data = w;
 	return w;
@@ -90,14 +90,13 @@ worker_free(struct worker *w)
 /* Which transitions a worker can make: bit t of [s] allows s -> t. */
 #define WORKER_TO(s) (1u << (s))
 static const unsigned worker_transitions[] = {
-	[WORKER_STARTING] = WORKER_TO(WORKER_READY) |
-	    WORKER_TO(WORKER_STOPPING) | WORKER_TO(WORKER_EXITED),
-	[WORKER_READY] = WORKER_TO(WORKER_DRAINING) |
-	    WORKER_TO(WORKER_STOPPING) | WORKER_TO(WORKER_EXITED),
-	[WORKER_DRAINING] = WORKER_TO(WORKER_STOPPING) |
-	    WORKER_TO(WORKER_EXITED),
-	[WORKER_STOPPING] = WORKER_TO(WORKER_EXITED),
-	[WORKER_EXITED] = WORKER_TO(WORKER_STARTING),
+    [WORKER_STARTING] = WORKER_TO(WORKER_READY) | WORKER_TO(WORKER_STOPPING) |
+                        WORKER_TO(WORKER_EXITED),
+    [WORKER_READY] = WORKER_TO(WORKER_DRAINING) | WORKER_TO(WORKER_STOPPING) |
+                     WORKER_TO(WORKER_EXITED),
+    [WORKER_DRAINING] = WORKER_TO(WORKER_STOPPING) | WORKER_TO(WORKER_EXITED),
+    [WORKER_STOPPING] = WORKER_TO(WORKER_EXITED),
+    [WORKER_EXITED] = WORKER_TO(WORKER_STARTING),
 };
 
 void
@@ -126,11 +125,11 @@ void
 worker_describe_status(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with status %d",
-		    WEXITSTATUS(status));
+		snprintf(
+		    buf, len, "exited with status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d (%s)",
-		    WTERMSIG(status), config_signal_name(WTERMSIG(status)));
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+		    config_signal_name(WTERMSIG(status)));
 	else
 		snprintf(buf, len, "stopped (status 0x%x)", status);
 }
@@ -141,17 +140,24 @@ struct spawn_failure {
 	int err;
 };
 
-enum { STAGE_FDS, STAGE_INTERCEPT, STAGE_CHDIR, STAGE_GROUPS, STAGE_GID,
-	STAGE_UID, STAGE_EXEC };
+enum {
+	STAGE_FDS,
+	STAGE_INTERCEPT,
+	STAGE_CHDIR,
+	STAGE_GROUPS,
+	STAGE_GID,
+	STAGE_UID,
+	STAGE_EXEC
+};
 
-static const char *spawn_stage_names[] = { "setting up descriptors",
-	"installing the bind interception filter for", "chdir", "setgroups",
-	"setgid", "setuid", "exec" };
+static const char *spawn_stage_names[] = {"setting up descriptors",
+    "installing the bind interception filter for", "chdir", "setgroups",
+    "setgid", "setuid", "exec"};
 
 static _Noreturn void
 worker_child_fail(int pipefd, int stage)
 {
-	struct spawn_failure f = { stage, errno };
+	struct spawn_failure f = {stage, errno};
 
 	(void)!write(pipefd, &f, sizeof(f));
 	_exit(127);
@@ -171,11 +177,11 @@ worker_child_fds(struct listener **ls, size_t n, int *keep, int nkeep)
 	/* Move everything out of 3..3+n first: sources may sit there. */
 	for (i = 0; i < nkeep; i++)
 		if (keep[i] != -1 && (keep[i] = fcntl(keep[i], F_DUPFD_CLOEXEC,
-					  (int)(3 + n))) == -1)
+		                          (int)(3 + n))) == -1)
 			return -1;
 	for (i = 0; i < (int)n; i++)
-		if ((high[i] = fcntl(ls[i]->fd, F_DUPFD_CLOEXEC,
-			 (int)(3 + n))) == -1)
+		if ((high[i] = fcntl(
+		         ls[i]->fd, F_DUPFD_CLOEXEC, (int)(3 + n))) == -1)
 			return -1;
 	/* dup2 to a different number clears FD_CLOEXEC on the copy. */
 	for (i = 0; i < (int)n; i++)
@@ -194,17 +200,17 @@ struct spawn_plan {
 	char **argv;
 	char **envp;
 	ssize_t pid_slot;
-	char *path;    /* the binary, resolved with the worker's PATH */
+	char *path; /* the binary, resolved with the worker's PATH */
 	const struct credentials *cred; /* non-NULL: drop to user/group */
 };
 
 static _Noreturn void
-worker_child(struct worker *w, const struct spawn_plan *p, int pipefd,
-    int icptfd)
+worker_child(
+    struct worker *w, const struct spawn_plan *p, int pipefd, int icptfd)
 {
 	const struct worker_shared *sh = w->sh;
 	struct config *cfg = sh->cfg;
-	int keep[2] = { pipefd, icptfd };
+	int keep[2] = {pipefd, icptfd};
 
 	signals_reset_for_exec();
 	/* Our own group: stop_timeout's SIGKILL reaches the app's children. */
@@ -241,7 +247,7 @@ static char *
 worker_resolve(const char *argv0, char **envp)
 {
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-			   "/sbin:/bin";
+	                   "/sbin:/bin";
 	char buf[4096];
 	const char *p, *end;
 	size_t i;
@@ -255,7 +261,7 @@ worker_resolve(const char *argv0, char **envp)
 		end = strchrnul(p, ':');
 		/* An empty PATH entry means the current directory. */
 		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(end - p), p,
-			end > p ? "/" : "./", argv0) >= (int)sizeof(buf))
+		        end > p ? "/" : "./", argv0) >= (int)sizeof(buf))
 			continue;
 		if (access(buf, X_OK) == 0)
 			return strdup(buf);
@@ -301,8 +307,7 @@ worker_intercept_start(struct worker *w, pid_t pid, int fd)
 	ic->listeners = w->sh->listeners;
 	ic->nlisteners = w->sh->nlisteners;
 	ic->cfg = w->sh->cfg;
-	snprintf(ic->label, sizeof(ic->label), "%s pid %d", w->label,
-	    (int)pid);
+	snprintf(ic->label, sizeof(ic->label), "%s pid %d", w->label, (int)pid);
 	ic->listened = worker_listened_cb;
 	ic->drained = worker_drained_cb;
 	ic->owner = w;
@@ -314,10 +319,10 @@ worker_spawn(struct worker *w)
 {
 	const struct worker_shared *sh = w->sh;
 	struct config *cfg = sh->cfg;
-	struct spawn_plan plan = { 0 };
+	struct spawn_plan plan = {0};
 	struct spawn_failure f;
 	char err[256];
-	int pipefd[2], sv[2] = { -1, -1 }, nfd;
+	int pipefd[2], sv[2] = {-1, -1}, nfd;
 	ssize_t n;
 	pid_t pid;
 
@@ -340,14 +345,13 @@ worker_spawn(struct worker *w)
 		plan.cred = sh->cred;
 	if ((plan.path = worker_resolve(plan.argv[0], plan.envp)) == NULL) {
 		snprintf(w->why, sizeof(w->why),
-		    "%s: command not found in the worker's PATH",
-		    plan.argv[0]);
+		    "%s: command not found in the worker's PATH", plan.argv[0]);
 		goto fail;
 	}
 	if (intercept_wanted(cfg) != 0 &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		snprintf(w->why, sizeof(w->why), "socketpair: %s",
-		    strerror(errno));
+		snprintf(
+		    w->why, sizeof(w->why), "socketpair: %s", strerror(errno));
 		goto fail;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) == -1) {
@@ -371,7 +375,8 @@ worker_spawn(struct worker *w)
 		close(pipefd[0]);
 		goto fail_sv;
 	}
-	/* The filter's notify fd comes first: the child sends it before exec. */
+	/* The filter's notify fd comes first: the child sends it before exec.
+	 */
 	if (sv[0] != -1) {
 		if ((nfd = seccomp_receive(sv[0])) != -1)
 			worker_intercept_start(w, pid, nfd);
@@ -391,8 +396,8 @@ worker_spawn(struct worker *w)
 		    spawn_stage_names[f.stage],
 		    f.stage == STAGE_CHDIR ? cfg->directory : plan.path,
 		    strerror(f.err));
-		log_warnx("%s pid %d: cannot start: %s", w->label, (int)pid,
-		    w->why);
+		log_warnx(
+		    "%s pid %d: cannot start: %s", w->label, (int)pid, w->why);
 		/* Its exit arrives through the child watcher like any other. */
 	} else {
 		ev_timer_set(&w->deadline, cfg->ready_timeout_ms / 1000.0, 0);
@@ -556,7 +561,7 @@ worker_deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		break;
 	case WORKER_STOPPING:
 		log_warnx("%s pid %d: still running after the stop timeout, "
-			  "sending KILL to its process group",
+		          "sending KILL to its process group",
 		    w->label, (int)w->pid);
 		worker_kill(w);
 		break;

@@ -15,10 +15,10 @@ struct worker;
 
 enum worker_state {
 	WORKER_STARTING, /* exec'd, readiness check running */
-	WORKER_READY,	 /* passed the check (and ready_delay) */
+	WORKER_READY,    /* passed the check (and ready_delay) */
 	WORKER_DRAINING, /* intercept_accept: accept() held, until idle */
 	WORKER_STOPPING, /* stop signal sent, waiting for it to exit */
-	WORKER_EXITED,	 /* reaped, or not started yet; may wait for a respawn */
+	WORKER_EXITED, /* reaped, or not started yet; may wait for a respawn */
 };
 
 /*
@@ -38,12 +38,12 @@ struct worker_events {
  * set before its first worker is made; workers only read it.
  */
 struct worker_shared {
-	struct ev_loop *loop;	     /* the default loop */
-	unsigned generation;	     /* BATON_GENERATION */
+	struct ev_loop *loop; /* the default loop */
+	unsigned generation;  /* BATON_GENERATION */
 	struct config *cfg;
 	struct listener **listeners; /* cfg order: fds 3, 4, ... */
 	size_t nlisteners;
-	const char *notify_socket;   /* NOTIFY_SOCKET, or NULL */
+	const char *notify_socket;      /* NOTIFY_SOCKET, or NULL */
 	const struct credentials *cred; /* user/group to switch to, or NULL */
 	const struct worker_events *events;
 	void *owner;
@@ -51,17 +51,17 @@ struct worker_shared {
 
 struct worker {
 	const struct worker_shared *sh; /* ro */
-	int index;			/* ro: BATON_WORKER */
-	pid_t pid;			/* rw: 0 when not running */
-	enum worker_state state;	/* rw: worker_set_state only */
+	int index;                      /* ro: BATON_WORKER */
+	pid_t pid;                      /* rw: 0 when not running */
+	enum worker_state state;        /* rw: worker_set_state only */
 	ev_tstamp started_at;
 	ev_tstamp backoff_s; /* next respawn delay */
-	int retired;	     /* scaled away: do not respawn */
-	int killed;	     /* SIGKILL already sent */
-	int restarts;	     /* respawns after an exit */
+	int retired;         /* scaled away: do not respawn */
+	int killed;          /* SIGKILL already sent */
+	int restarts;        /* respawns after an exit */
 	int last_status;     /* of the last exit, -1 before any */
-	char label[48];	     /* "generation 3 worker 0", for messages */
-	char why[256];	     /* why it failed to start, for the log */
+	char label[48];      /* "generation 3 worker 0", for messages */
+	char why[256];       /* why it failed to start, for the log */
 
 	/* Readiness timeout, stop timeout or respawn delay, by state. */
 	ev_timer deadline;

@@ -129,8 +129,8 @@ make_gen(const char *command, const char *lines, int target)
 	snprintf(text, sizeof(text), "[app]\ncommand = %s\n%s", command, lines);
 	cfg = config_load_string("t.ini", text, err, sizeof(err));
 	ck_assert_msg(cfg != NULL, "unexpected error: %s\n%s", err, text);
-	g = generation_new(loop, 3, cfg, NULL, target, NULL, NULL, &events,
-	    &got);
+	g = generation_new(
+	    loop, 3, cfg, NULL, target, NULL, NULL, &events, &got);
 	ck_assert_ptr_nonnull(g);
 	ck_assert_int_eq(g->state, GEN_STARTING);
 	ck_assert_int_eq(g->target, target);

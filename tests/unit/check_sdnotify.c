@@ -21,7 +21,7 @@
 /* A datagram socket standing in for systemd's notify socket. */
 struct receiver {
 	int fd;
-	char dir[64];	/* temp dir of a path socket, "" for abstract */
+	char dir[64];   /* temp dir of a path socket, "" for abstract */
 	char name[128]; /* what NOTIFY_SOCKET says */
 };
 
@@ -37,8 +37,8 @@ struct received {
 static void
 receiver_setup(struct receiver *r, int abstract)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { 2, 0 };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {2, 0};
 	socklen_t len;
 	int on = 1;
 
@@ -51,7 +51,7 @@ receiver_setup(struct receiver *r, int abstract)
 		/* No NUL after the name: it would be part of it. */
 		memcpy(sun.sun_path + 1, r->name + 1, strlen(r->name) - 1);
 		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-		    strlen(r->name));
+		                  strlen(r->name));
 	} else {
 		snprintf(r->dir, sizeof(r->dir), "/tmp/check_sdnotify.XXXXXX");
 		ck_assert_ptr_nonnull(mkdtemp(r->dir));
@@ -60,13 +60,11 @@ receiver_setup(struct receiver *r, int abstract)
 		len = sizeof(sun);
 	}
 	ck_assert_int_eq(bind(r->fd, (struct sockaddr *)&sun, len), 0);
-	ck_assert_int_eq(setsockopt(r->fd, SOL_SOCKET, SO_PASSCRED, &on,
-			     sizeof(on)),
-	    0);
+	ck_assert_int_eq(
+	    setsockopt(r->fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)), 0);
 	/* A missing message fails the test instead of hanging it. */
-	ck_assert_int_eq(setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-			     sizeof(tv)),
-	    0);
+	ck_assert_int_eq(
+	    setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	ck_assert_int_eq(setenv("NOTIFY_SOCKET", r->name, 1), 0);
 }
 
@@ -90,10 +88,10 @@ receive(struct receiver *r, struct received *m, int flags)
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct ucred)) +
-		    CMSG_SPACE(sizeof(int) * 8)];
+		         CMSG_SPACE(sizeof(int) * 8)];
 	} control;
-	struct iovec iov = { m->data, sizeof(m->data) };
-	struct msghdr mh = { 0 };
+	struct iovec iov = {m->data, sizeof(m->data)};
+	struct msghdr mh = {0};
 	struct cmsghdr *c;
 	ssize_t n;
 
@@ -115,8 +113,8 @@ receive(struct receiver *r, struct received *m, int flags)
 			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
 			m->pid = cred.pid;
 		} else if (c->cmsg_type == SCM_RIGHTS) {
-			m->nfds = (int)((c->cmsg_len - CMSG_LEN(0)) /
-			    sizeof(int));
+			m->nfds =
+			    (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 			memcpy(m->fds, CMSG_DATA(c), sizeof(int) * m->nfds);
 		}
 	}
@@ -175,7 +173,7 @@ START_TEST(test_open_bad)
 	setenv("NOTIFY_SOCKET", "run/notify", 1);
 	ck_assert_int_eq(sdnotify_open(&sd, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "NOTIFY_SOCKET=run/notify: not an absolute "
-			      "path nor an @abstract name");
+	                      "path nor an @abstract name");
 	ck_assert_int_eq(sd.fd, -1);
 
 	/* A path fills sun_path with its NUL: 107 bytes at most. */
@@ -219,16 +217,17 @@ check_send(int abstract)
 	ck_assert_int_ge(sd.fd, 0);
 	ck_assert_int_eq(fcntl(sd.fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	ck_assert_int_eq(sd.len, offsetof(struct sockaddr_un, sun_path) +
-		strlen(r.name) + (abstract ? 0 : 1));
+	                             strlen(r.name) + (abstract ? 0 : 1));
 	/* The variable stays for a master started by USR2. */
 	ck_assert_str_eq(getenv("NOTIFY_SOCKET"), r.name);
 
-	ck_assert_int_eq(sdnotify_send(&sd, "READY=1\nSTATUS=%s; generation "
-					    "%u serving with %d workers",
-			     "started", 1u, 2),
+	ck_assert_int_eq(sdnotify_send(&sd,
+	                     "READY=1\nSTATUS=%s; generation "
+	                     "%u serving with %d workers",
+	                     "started", 1u, 2),
 	    0);
-	assert_message(&r,
-	    "READY=1\nSTATUS=started; generation 1 serving with 2 workers");
+	assert_message(
+	    &r, "READY=1\nSTATUS=started; generation 1 serving with 2 workers");
 	ck_assert_int_eq(sdnotify_send(&sd, "STOPPING=1"), 0);
 	assert_message(&r, "STOPPING=1");
 	ck_assert_int_eq(sdnotify_send(&sd, "MAINPID=%d", 4242), 0);
@@ -273,8 +272,8 @@ START_TEST(test_send_errors)
 	receiver_teardown(&r);
 	errno = 0;
 	ck_assert_int_eq(sdnotify_send(&sd, "READY=1"), -1);
-	ck_assert_msg(errno == ENOENT || errno == ECONNREFUSED, "errno %d",
-	    errno);
+	ck_assert_msg(
+	    errno == ENOENT || errno == ECONNREFUSED, "errno %d", errno);
 	sdnotify_close(&sd);
 }
 END_TEST
@@ -296,8 +295,8 @@ START_TEST(test_reloading)
 	receive(&r, &m, 0);
 	m.data[m.len] = '\0';
 	ck_assert_int_eq(m.pid, getpid());
-	ck_assert_int_eq(strncmp(m.data, "RELOADING=1\nMONOTONIC_USEC=", 27),
-	    0);
+	ck_assert_int_eq(
+	    strncmp(m.data, "RELOADING=1\nMONOTONIC_USEC=", 27), 0);
 	ck_assert(m.data[27] >= '1' && m.data[27] <= '9');
 	errno = 0;
 	usec = strtoull(m.data + 27, &end, 10);
@@ -307,11 +306,11 @@ START_TEST(test_reloading)
 	snprintf(want, sizeof(want), "RELOADING=1\nMONOTONIC_USEC=%llu", usec);
 	ck_assert_uint_eq(m.len, strlen(want));
 	lo = (unsigned long long)t0.tv_sec * 1000000 +
-	    (unsigned long long)t0.tv_nsec / 1000;
+	     (unsigned long long)t0.tv_nsec / 1000;
 	hi = (unsigned long long)t1.tv_sec * 1000000 +
-	    (unsigned long long)t1.tv_nsec / 1000;
-	ck_assert_msg(lo <= usec && usec <= hi, "%llu not in [%llu, %llu]",
-	    usec, lo, hi);
+	     (unsigned long long)t1.tv_nsec / 1000;
+	ck_assert_msg(
+	    lo <= usec && usec <= hi, "%llu not in [%llu, %llu]", usec, lo, hi);
 	sdnotify_close(&sd);
 	receiver_teardown(&r);
 }
@@ -328,8 +327,8 @@ START_TEST(test_store_fd)
 
 	receiver_setup(&r, _i);
 	ck_assert_int_eq(sdnotify_open(&sd, err, sizeof(err)), 1);
-	snprintf(path, sizeof(path), "/tmp/check_sdnotify.fd.%d",
-	    (int)getpid());
+	snprintf(
+	    path, sizeof(path), "/tmp/check_sdnotify.fd.%d", (int)getpid());
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ck_assert_int_ge(fd, 0);
 	unlink(path);
@@ -402,7 +401,7 @@ struct activation {
 	char err[512];
 	int cloexec[ACT_FDS]; /* FD_CLOEXEC of fds 3.. after the call */
 	ino_t ino[ACT_FDS];   /* their inodes after the call, 0 if closed */
-	int env_left;	      /* how many of the three variables remain */
+	int env_left;         /* how many of the three variables remain */
 };
 
 /* What each of fds 3.. is made during a case. */
@@ -450,8 +449,8 @@ activation_run(struct activation *a, const enum act_kind kind[ACT_FDS],
 	a->rc = sdnotify_listen_fds(&a->fds, a->err, sizeof(a->err));
 
 	a->env_left = (getenv("LISTEN_PID") != NULL) +
-	    (getenv("LISTEN_FDS") != NULL) +
-	    (getenv("LISTEN_FDNAMES") != NULL);
+	              (getenv("LISTEN_FDS") != NULL) +
+	              (getenv("LISTEN_FDNAMES") != NULL);
 	for (i = 0; i < ACT_FDS; i++) {
 		a->cloexec[i] = fcntl(3 + i, F_GETFD);
 		if (a->cloexec[i] != -1)
@@ -477,8 +476,8 @@ mypid(void)
 
 START_TEST(test_listen_fds_names)
 {
-	static const enum act_kind kind[ACT_FDS] = { ACT_SOCKET, ACT_SOCKET,
-		ACT_NONE, ACT_NONE };
+	static const enum act_kind kind[ACT_FDS] = {
+	    ACT_SOCKET, ACT_SOCKET, ACT_NONE, ACT_NONE};
 	struct activation a;
 
 	activation_run(&a, kind, mypid(), "2", "http:admin");
@@ -498,8 +497,8 @@ END_TEST
 
 START_TEST(test_listen_fds_no_names)
 {
-	static const enum act_kind kind[ACT_FDS] = { ACT_SOCKET, ACT_SOCKET,
-		ACT_SOCKET, ACT_NONE };
+	static const enum act_kind kind[ACT_FDS] = {
+	    ACT_SOCKET, ACT_SOCKET, ACT_SOCKET, ACT_NONE};
 	struct activation a;
 
 	activation_run(&a, kind, mypid(), "3", NULL);
@@ -524,8 +523,8 @@ END_TEST
 
 START_TEST(test_listen_fds_not_ours)
 {
-	static const enum act_kind kind[ACT_FDS] = { ACT_SOCKET, ACT_NONE,
-		ACT_NONE, ACT_NONE };
+	static const enum act_kind kind[ACT_FDS] = {
+	    ACT_SOCKET, ACT_NONE, ACT_NONE, ACT_NONE};
 	struct activation a;
 	char other[32];
 
@@ -554,8 +553,8 @@ END_TEST
 
 START_TEST(test_listen_fds_not_socket)
 {
-	static const enum act_kind kind[ACT_FDS] = { ACT_SOCKET, ACT_PIPE,
-		ACT_NONE, ACT_NONE };
+	static const enum act_kind kind[ACT_FDS] = {
+	    ACT_SOCKET, ACT_PIPE, ACT_NONE, ACT_NONE};
 	struct activation a;
 
 	activation_run(&a, kind, mypid(), "2", "http:admin");
@@ -570,8 +569,8 @@ END_TEST
 
 START_TEST(test_listen_fds_closed)
 {
-	static const enum act_kind kind[ACT_FDS] = { ACT_SOCKET, ACT_SOCKET,
-		ACT_NONE, ACT_NONE };
+	static const enum act_kind kind[ACT_FDS] = {
+	    ACT_SOCKET, ACT_SOCKET, ACT_NONE, ACT_NONE};
 	struct activation a;
 
 	activation_run(&a, kind, mypid(), "3", NULL);
@@ -596,16 +595,15 @@ static const struct {
     {"self", " 1", NULL, "LISTEN_FDS= 1: not a count of fds"},
     {"self", "1x", NULL, "LISTEN_FDS=1x: not a count of fds"},
     {"self", "", NULL, "LISTEN_FDS=: not a count of fds"},
-    {"self", "99999999999", NULL,
-	"LISTEN_FDS=99999999999: not a count of fds"},
+    {"self", "99999999999", NULL, "LISTEN_FDS=99999999999: not a count of fds"},
     {"self", "2", "http", "LISTEN_FDNAMES=http: 1 names for LISTEN_FDS=2"},
     {"self", "2", "a:b:c", "LISTEN_FDNAMES=a:b:c: 3 names for LISTEN_FDS=2"},
 };
 
 START_TEST(test_listen_fds_malformed)
 {
-	static const enum act_kind kind[ACT_FDS] = { ACT_SOCKET, ACT_SOCKET,
-		ACT_NONE, ACT_NONE };
+	static const enum act_kind kind[ACT_FDS] = {
+	    ACT_SOCKET, ACT_SOCKET, ACT_NONE, ACT_NONE};
 	const char *pid = malformed[_i].pid;
 	struct activation a;
 
@@ -622,8 +620,8 @@ END_TEST
 
 START_TEST(test_listen_fds_long_name)
 {
-	static const enum act_kind kind[ACT_FDS] = { ACT_SOCKET, ACT_NONE,
-		ACT_NONE, ACT_NONE };
+	static const enum act_kind kind[ACT_FDS] = {
+	    ACT_SOCKET, ACT_NONE, ACT_NONE, ACT_NONE};
 	struct activation a;
 	char name[300];
 
@@ -638,8 +636,8 @@ START_TEST(test_listen_fds_long_name)
 	name[256] = '\0';
 	activation_run(&a, kind, mypid(), "1", name);
 	ck_assert_int_eq(a.rc, -1);
-	ck_assert_str_eq(a.err,
-	    "LISTEN_FDNAMES: name 1 is longer than 255 bytes");
+	ck_assert_str_eq(
+	    a.err, "LISTEN_FDNAMES: name 1 is longer than 255 bytes");
 }
 END_TEST
 
