@@ -1,4 +1,9 @@
 /* address.c: parse config addresses into sockaddrs and print them back. */
+/*
+ * Owns the syntax of a listen address (host:port, [v6]:port, unix:PATH)
+ * and its canonical text. Pure: no socket is made here (listener.c binds),
+ * no name is resolved through the network.
+ */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -20,7 +25,7 @@
 
 /* Port "1".."65535", digits only (no " +80", no "0x50"): parse_int. */
 static int
-parse_port(const char *s, int *port, char *err, size_t errlen)
+address_parse_port(const char *s, int *port, char *err, size_t errlen)
 {
 	long long v;
 
@@ -139,7 +144,7 @@ parse_bracketed(const char *s, struct address *out, char *err, size_t errlen)
 		    err, errlen, "\"%s\": missing port (use [HOST]:PORT)", s);
 		return -1;
 	}
-	if (parse_port(close + 2, &port, err, errlen) == -1)
+	if (address_parse_port(close + 2, &port, err, errlen) == -1)
 		return -1;
 	set_inet6(out, &ia, port, 0);
 	return 0;
@@ -166,7 +171,7 @@ address_parse(const char *s, struct address *out, char *err, size_t errlen)
 	if (colon == NULL) {
 		/* A bare port, like nginx's "listen 80". */
 		if (s[0] != '\0' && s[strspn(s, "0123456789")] == '\0') {
-			if (parse_port(s, &port, err, errlen) == -1)
+			if (address_parse_port(s, &port, err, errlen) == -1)
 				return -1;
 			ia.s_addr = htonl(INADDR_ANY);
 			set_inet(out, &ia, port);
@@ -193,7 +198,7 @@ address_parse(const char *s, struct address *out, char *err, size_t errlen)
 		    "\"%s\": missing host (use *%s or 0.0.0.0%s)", s, s, s);
 		return -1;
 	}
-	if (parse_port(colon + 1, &port, err, errlen) == -1)
+	if (address_parse_port(colon + 1, &port, err, errlen) == -1)
 		return -1;
 	if (hlen == 1 && s[0] == '*') {
 		ia.s_addr = htonl(INADDR_ANY);

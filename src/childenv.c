@@ -1,4 +1,9 @@
 /* childenv.c: build the argv and environment a worker is exec'd with. */
+/*
+ * Owns every variable baton gives a worker (LISTEN_*, SERVER_STARTER_PORT,
+ * EINHORN_*, BATON_*, NOTIFY_SOCKET) and the {fd:}/{addr:} substitution.
+ * Builds vectors only: forks nothing, opens nothing, knows no worker.
+ */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <stdarg.h>
@@ -83,7 +88,7 @@ substitute(const struct config *cfg, const char *word, char *err, size_t errlen)
 	char num[16], *out;
 	int r, i;
 
-	while ((r = config_find_placeholder(s, &ph, err, errlen)) == 1) {
+	while ((r = config_command_placeholder(s, &ph, err, errlen)) == 1) {
 		for (i = 0; (size_t)i < cfg->nlisteners; i++) {
 			if (strlen(cfg->listeners[i].name) == ph.namelen &&
 			    memcmp(cfg->listeners[i].name, ph.name,

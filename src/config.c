@@ -556,14 +556,14 @@ check_command(struct parse_state *st)
 	if (cfg->command == NULL)
 		return; /* check_required said so */
 	cfg->argv =
-	    config_split_command(cfg->command, &cfg->argc, why, sizeof(why));
+	    config_command_split(cfg->command, &cfg->argc, why, sizeof(why));
 	if (cfg->argv == NULL) {
 		config_error(st, line, "command: %s", why);
 		return;
 	}
 	for (i = 0; i < cfg->argc; i++) {
 		s = cfg->argv[i];
-		while ((r = config_find_placeholder(
+		while ((r = config_command_placeholder(
 		            s, &ph, why, sizeof(why))) == 1) {
 			if (listener_index(cfg, ph.name, ph.namelen) == -1) {
 				config_error(st, line,
@@ -769,7 +769,7 @@ config_free(struct config *cfg)
 	free(cfg->path);
 	config_keys_free(CONFIG_SECTION_BATON, cfg);
 	config_keys_free(CONFIG_SECTION_APP, cfg);
-	config_free_argv(cfg->argv);
+	config_command_free(cfg->argv);
 	free(cfg->probe_host);
 	free(cfg->probe_path);
 	for (i = 0; i < cfg->nenv; i++)

@@ -117,10 +117,10 @@ int config_listener_index(const struct config *cfg, const char *name);
  * keep everything literally, double quotes keep everything but \" and \\,
  * a backslash outside quotes escapes the next character. No expansion of any
  * kind. Returns a NULL-terminated malloc'd vector (free with
- * config_free_argv) and sets *argc, or NULL with a reason in err.
+ * config_command_free) and sets *argc, or NULL with a reason in err.
  */
-char **config_split_command(const char *s, int *argc, char *err, size_t errlen);
-void config_free_argv(char **argv);
+char **config_command_split(const char *s, int *argc, char *err, size_t errlen);
+void config_command_free(char **argv);
 
 /* What a placeholder in a command word stands for. */
 enum config_placeholder_kind {
@@ -128,7 +128,7 @@ enum config_placeholder_kind {
 	CONFIG_PLACEHOLDER_ADDR, /* {addr:NAME}: its address */
 };
 
-/* One placeholder found by config_find_placeholder; points into the word. */
+/* One placeholder found by config_command_placeholder; points into the word. */
 struct config_placeholder {
 	enum config_placeholder_kind kind;
 	const char *start; /* the '{' */
@@ -143,7 +143,7 @@ struct config_placeholder {
  * in err when one is malformed ("{fd:http" without '}', an empty or invalid
  * name). Whether NAME exists is the caller's business.
  */
-int config_find_placeholder(
+int config_command_placeholder(
     const char *s, struct config_placeholder *ph, char *err, size_t errlen);
 
 /* Signal number -> "TERM" (static string), "?" when unknown. The callers

@@ -3,9 +3,8 @@
  * {fd:NAME} / {addr:NAME} placeholders in them.
  *
  * Owns: the quoting rules of baton.ini(5) COMMAND LINES and the placeholder
- * syntax, shared by config.c (checks) and childenv.c (substitution). The
- * functions keep the config_ names they had in config.c (declared in
- * config.h), so that callers elsewhere did not change with the split. Must
+ * syntax, shared by config.c (checks) and childenv.c (substitution). Its
+ * functions are declared in config.h, beside the struct they serve. Must
  * not touch: listeners or fds; whether a NAME exists is the caller's.
  */
 #include <stdio.h>
@@ -17,7 +16,7 @@
 #define PLACEHOLDER_HINT "(use {fd:NAME} or {addr:NAME})"
 
 void
-config_free_argv(char **argv)
+config_command_free(char **argv)
 {
 	char **p;
 
@@ -35,7 +34,7 @@ is_blank(char c)
 }
 
 char **
-config_split_command(const char *s, int *argc, char *err, size_t errlen)
+config_command_split(const char *s, int *argc, char *err, size_t errlen)
 {
 	char **argv = NULL, **nv, *word, *w;
 	const char *p = s;
@@ -103,12 +102,12 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 fail:
 	free(word);
-	config_free_argv(argv);
+	config_command_free(argv);
 	return NULL;
 }
 
 int
-config_find_placeholder(
+config_command_placeholder(
     const char *s, struct config_placeholder *ph, char *err, size_t errlen)
 {
 	static const struct {

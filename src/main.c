@@ -1,4 +1,10 @@
 /* main.c: command line: run the master, check a config (-t), signal it (-s). */
+/*
+ * Owns the options, the checks that must pass before a master starts (the
+ * file, users and groups, the control path, the kernel's seccomp), and
+ * `baton -s`. Until the loop runs it may exit; after that only the master
+ * decides.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>

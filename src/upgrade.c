@@ -16,6 +16,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "parse.h"
 #include "signals.h"
 #include "upgrade.h"
 
@@ -25,32 +26,38 @@ extern char **environ;
 #define UPGRADE_ENV_FDS  "BATON_LISTEN_FDS" /* "fd:name,fd:name" */
 #define UPGRADE_ENV_FROM "BATON_UPGRADE"    /* "oldpid:last_generation" */
 
-/* A decimal number in [min, max] at s, ending at *end. -1 if none. */
+/*
+ * "A:B" -> the decimal numbers A in [amin, amax] and, when bmax is not 0,
+ * B in [0, bmax]; with bmax 0, B is any text, returned in *rest. Each is
+ * parsed whole by parse_int. Returns 0, or -1.
+ */
 static int
-upgrade_number(const char *s, const char **end, unsigned long min,
-    unsigned long max, unsigned long *out)
+upgrade_pair(const char *s, long long amin, long long amax, long long *a,
+    long long bmax, long long *b, const char **rest)
 {
-	char *e;
+	char head[24], why[64];
+	const char *colon = strchr(s, ':');
 
-	if (*s < '0' || *s > '9')
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(head))
 		return -1;
-	errno = 0;
-	*out = strtoul(s, &e, 10);
-	if (errno != 0 || *out < min || *out > max)
+	memcpy(head, s, (size_t)(colon - s));
+	head[colon - s] = '\0';
+	if (parse_int(head, amin, amax, a, why, sizeof(why)) == -1)
 		return -1;
-	*end = e;
-	return 0;
+	*rest = colon + 1;
+	if (bmax == 0)
+		return 0;
+	return parse_int(colon + 1, 0, bmax, b, why, sizeof(why));
 }
 
 int
 upgrade_parse_from(
     const char *s, pid_t *pid, unsigned *last_id, char *err, size_t errlen)
 {
-	unsigned long p, last;
-	const char *e;
+	long long p, last;
+	const char *rest;
 
-	if (upgrade_number(s, &e, 2, INT_MAX, &p) == -1 || *e != ':' ||
-	    upgrade_number(e + 1, &e, 0, UINT_MAX, &last) == -1 || *e != '\0') {
+	if (upgrade_pair(s, 2, INT_MAX, &p, UINT_MAX, &last, &rest) == -1) {
 		snprintf(err, errlen, "%s=%s: malformed (PID:GENERATION)",
 		    UPGRADE_ENV_FROM, s);
 		return -1;
@@ -64,16 +71,14 @@ int
 upgrade_parse_fd(
     const char *item, int *fd, const char **name, char *err, size_t errlen)
 {
-	unsigned long n;
-	const char *e;
+	long long n;
 
-	if (upgrade_number(item, &e, 3, INT_MAX, &n) == -1 || *e != ':') {
+	if (upgrade_pair(item, 3, INT_MAX, &n, 0, NULL, name) == -1) {
 		snprintf(err, errlen, "%s: \"%s\" is malformed (FD:NAME)",
 		    UPGRADE_ENV_FDS, item);
 		return -1;
 	}
 	*fd = (int)n;
-	*name = e + 1;
 	return 0;
 }
 

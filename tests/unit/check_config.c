@@ -871,7 +871,7 @@ START_TEST(test_split)
 	char **argv;
 	int argc = -1, n;
 
-	argv = config_split_command(splits[_i].in, &argc, err, sizeof(err));
+	argv = config_command_split(splits[_i].in, &argc, err, sizeof(err));
 	if (splits[_i].err != NULL) {
 		ck_assert_ptr_null(argv);
 		ck_assert_str_eq(err, splits[_i].err);
@@ -884,7 +884,7 @@ START_TEST(test_split)
 	}
 	ck_assert_ptr_null(argv[n]);
 	ck_assert_int_eq(argc, n);
-	config_free_argv(argv);
+	config_command_free(argv);
 }
 END_TEST
 
@@ -895,7 +895,8 @@ START_TEST(test_placeholders)
 	const char *s;
 
 	s = "x{fd:http}y";
-	ck_assert_int_eq(config_find_placeholder(s, &ph, err, sizeof(err)), 1);
+	ck_assert_int_eq(
+	    config_command_placeholder(s, &ph, err, sizeof(err)), 1);
 	ck_assert_int_eq(ph.kind, CONFIG_PLACEHOLDER_FD);
 	ck_assert_ptr_eq(ph.start, s + 1);
 	ck_assert_uint_eq(ph.len, 9);
@@ -903,31 +904,36 @@ START_TEST(test_placeholders)
 	ck_assert_uint_eq(ph.namelen, 4);
 
 	s = "{{addr:a.b-c_1}}{fd:z}";
-	ck_assert_int_eq(config_find_placeholder(s, &ph, err, sizeof(err)), 1);
+	ck_assert_int_eq(
+	    config_command_placeholder(s, &ph, err, sizeof(err)), 1);
 	ck_assert_int_eq(ph.kind, CONFIG_PLACEHOLDER_ADDR);
 	ck_assert_ptr_eq(ph.start, s + 1);
 	ck_assert_uint_eq(ph.len, 14);
 	ck_assert_uint_eq(ph.namelen, 7);
 	s = ph.start + ph.len;
-	ck_assert_int_eq(config_find_placeholder(s, &ph, err, sizeof(err)), 1);
+	ck_assert_int_eq(
+	    config_command_placeholder(s, &ph, err, sizeof(err)), 1);
 	ck_assert_int_eq(ph.kind, CONFIG_PLACEHOLDER_FD);
 	ck_assert_uint_eq(ph.namelen, 1);
 	ck_assert_int_eq(ph.name[0], 'z');
 	s = ph.start + ph.len;
-	ck_assert_int_eq(config_find_placeholder(s, &ph, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    config_command_placeholder(s, &ph, err, sizeof(err)), 0);
 
 	/* Braces that are no placeholder belong to the app. */
-	ck_assert_int_eq(config_find_placeholder(
+	ck_assert_int_eq(config_command_placeholder(
 	                     "{\"a\": {}} {FD:x} {fdx}", &ph, err, sizeof(err)),
 	    0);
-	ck_assert_int_eq(config_find_placeholder("", &ph, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    config_command_placeholder("", &ph, err, sizeof(err)), 0);
 
 	ck_assert_int_eq(
-	    config_find_placeholder("a{addr:x", &ph, err, sizeof(err)), -1);
+	    config_command_placeholder("a{addr:x", &ph, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "\"{addr:x\": unterminated placeholder (use "
 	                      "{fd:NAME} or {addr:NAME})");
 	ck_assert_int_eq(
-	    config_find_placeholder("{fd:{fd:a}}", &ph, err, sizeof(err)), -1);
+	    config_command_placeholder("{fd:{fd:a}}", &ph, err, sizeof(err)),
+	    -1);
 	ck_assert_str_eq(err, "{fd:{fd:a}: \"{fd:a\" is not a listener name "
 	                      "(letters, digits, '_', '.' and '-', at most 64 "
 	                      "characters)");
