@@ -586,9 +586,16 @@ seccomp_listener_of(int fd, struct listener *const *ls, size_t n)
 
 /* ---- pure helpers ---- */
 
-int
-seccomp_fdinfo_flags(const char *text, int *flags)
+/*
+ * The number after "key" at the start of a line of a /proc text, in base,
+ * within [min, max] (the field ends at the number: blanks and the newline
+ * follow it). Returns 0, or -1 when the line is missing or malformed.
+ */
+static int
+seccomp_proc_number(
+    const char *text, const char *key, int base, long min, long max, long *out)
 {
+	size_t klen = strlen(key);
 	const char *p;
 	char *end;
 	long v;
@@ -596,35 +603,35 @@ seccomp_fdinfo_flags(const char *text, int *flags)
 	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
 		if (*p == '\n')
 			p++;
-		if (strncmp(p, "flags:", 6) != 0)
+		if (strncmp(p, key, klen) != 0)
 			continue;
 		errno = 0;
-		v = strtol(p + 6, &end, 8);
-		if (errno != 0 || end == p + 6 || v < 0 || v > INT32_MAX)
+		v = strtol(p + klen, &end, base);
+		if (errno != 0 || end == p + klen || v < min || v > max)
 			return -1;
-		*flags = (int)v;
+		*out = v;
 		return 0;
 	}
 	return -1;
 }
 
+int
+seccomp_fdinfo_flags(const char *text, int *flags)
+{
+	long v;
+
+	if (seccomp_proc_number(text, "flags:", 8, 0, INT32_MAX, &v) == -1)
+		return -1;
+	*flags = (int)v;
+	return 0;
+}
+
 pid_t
 seccomp_status_tgid(const char *text)
 {
-	const char *p;
-	char *end;
 	long v;
 
-	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
-		if (*p == '\n')
-			p++;
-		if (strncmp(p, "Tgid:", 5) != 0)
-			continue;
-		errno = 0;
-		v = strtol(p + 5, &end, 10);
-		if (errno != 0 || end == p + 5 || v <= 0 || v > INT32_MAX)
-			return -1;
-		return (pid_t)v;
-	}
-	return -1;
+	if (seccomp_proc_number(text, "Tgid:", 10, 1, INT32_MAX, &v) == -1)
+		return -1;
+	return (pid_t)v;
 }
