@@ -71,18 +71,18 @@ UNIT_TESTS = check_address check_config check_childenv check_sdnotify \
 	check_parse check_seccomp check_drain check_intercept check_control \
 	check_master_state check_upgrade check_pidfile \
 	check_listener check_readiness check_worker check_generation
-check_control_OBJS = control log
+check_control_OBJS = control parse log
 check_address_OBJS = address parse
 check_config_OBJS = $(CONFIG_OBJS) credentials
 check_childenv_OBJS = childenv $(CONFIG_OBJS)
 check_parse_OBJS = parse
-check_sdnotify_OBJS = sdnotify
+check_sdnotify_OBJS = sdnotify parse
 check_seccomp_OBJS = seccomp seccomp_probe log
 check_drain_OBJS = drain seccomp address parse log
 check_intercept_OBJS = intercept drain seccomp seccomp_probe address parse log
 check_master_state_OBJS = master_state log
 check_upgrade_OBJS = upgrade listener signals address parse log
-check_pidfile_OBJS = pidfile
+check_pidfile_OBJS = pidfile parse
 check_listener_OBJS = listener $(CONFIG_OBJS) log
 check_readiness_OBJS = readiness $(CONFIG_OBJS) log
 check_worker_OBJS = worker readiness intercept drain seccomp seccomp_probe \

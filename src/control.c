@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "parse.h"
 
 /* An answer read by the client half: a status of many workers fits. */
 #define CONTROL_ANSWER_MAX (16 * 1024 * 1024)
@@ -205,9 +206,9 @@ control_scale_parse(
     const char *s, struct control_request *req, char *err, size_t errlen)
 {
 	const char *p = s;
-	char *end;
+	char why[64];
 	int neg = 0;
-	long n;
+	long long n;
 
 	memset(req, 0, sizeof(*req));
 	req->cmd = CONTROL_SCALE;
@@ -215,11 +216,8 @@ control_scale_parse(
 		req->relative = 1;
 		neg = *p++ == '-';
 	}
-	errno = 0;
-	n = strtol(p, &end, 10);
-	/* strtol takes blanks and a second sign: check for a digit first. */
-	if (*p < '0' || *p > '9' || *end != '\0' || errno != 0 || n > 4096 ||
-	    (!req->relative && n < 1)) {
+	if (parse_int(p, req->relative ? 0 : 1, 4096, &n, why, sizeof(why)) ==
+	    -1) {
 		snprintf(err, errlen,
 		    "scale: \"%s\" is not a count (1..4096) or a change "
 		    "(+N, -N)",

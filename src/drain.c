@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "drain.h"
 #include "listener.h"
 #include "log.h"
+#include "parse.h"
 #include "seccomp.h"
 
 /* How often the drain looks: at the stopped threads, at the connections. */
@@ -138,9 +140,10 @@ drain_accepted_from(int fd, struct listener *const *ls, size_t n)
 int
 drain_connections(pid_t pid, struct listener *const *ls, size_t nls)
 {
-	char path[64], link[64];
+	char path[64], link[64], why[64];
 	struct dirent *e;
 	int pidfd, fd, dup, n = 0, saved = 0;
+	long long num;
 	ssize_t len;
 	DIR *d;
 
@@ -166,7 +169,10 @@ drain_connections(pid_t pid, struct listener *const *ls, size_t nls)
 		link[len] = '\0';
 		if (strncmp(link, "socket:[", 8) != 0)
 			continue;
-		fd = atoi(e->d_name);
+		if (parse_int(e->d_name, 0, INT_MAX, &num, why, sizeof(why)) ==
+		    -1)
+			continue;
+		fd = (int)num;
 		if ((dup = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0)) == -1) {
 			/* EBADF: closed since readdir. Else we may not look. */
 			if (errno == EBADF)

@@ -15,25 +15,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "parse.h"
 #include "pidfile.h"
 
 /* Parse "1234\n"; -1 when it is anything else. */
 static pid_t
 pidfile_parse(int fd)
 {
-	char buf[32];
+	char buf[32], why[64];
+	long long v;
 	ssize_t n;
-	char *end;
-	long v;
 
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
-	    v <= 0 || v > INT_MAX)
+	/* "1234\n", as we write it: the number, then at most a newline. */
+	if (buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	if (parse_int(buf, 1, INT_MAX, &v, why, sizeof(why)) == -1)
 		return -1;
 	return (pid_t)v;
 }

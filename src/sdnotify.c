@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parse.h"
 #include "sdnotify.h"
 
 /* sd_listen_fds(3): passed sockets start at this descriptor. */
@@ -239,16 +240,12 @@ sdnotify_remove_fd(struct sdnotify *sd, const char *name)
 static long
 sdnotify_parse_long(const char *s, long min, long max)
 {
-	char *end;
-	long v;
+	char why[64];
+	long long v;
 
-	if (*s < '0' || *s > '9')
-		return -1; /* strtol would take spaces and signs */
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
+	if (parse_int(s, min, max, &v, why, sizeof(why)) == -1)
 		return -1;
-	return v;
+	return (long)v;
 }
 
 /*
