@@ -68,17 +68,57 @@ pidfile_read(const char *path, char *err, size_t errlen)
 	return pid;
 }
 
-int
-pidfile_create(struct pidfile *pf, const char *path, char *err, size_t errlen)
+/*
+ * Two masters started at once must not both pass the check below and then
+ * both rename their file into place: the directory's flock serialises the
+ * check-and-rename. Non-blocking with a bounded wait, so that whoever else
+ * holds it (any user who can open the directory) cannot hang a start.
+ */
+static int
+pidfile_lock_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, i;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(err, errlen,
+		    "pidfile %s: cannot open its directory: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < 200; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK)
+			break;
+		usleep(10000);
+	}
+	snprintf(err, errlen,
+	    "pidfile %s: its directory stays locked by "
+	    "another process",
+	    path);
+	close(fd);
+	return -1;
+}
+
+static int
+pidfile_create_locked(
+    struct pidfile *pf, const char *path, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX], buf[32];
 	struct stat st;
 	pid_t other;
 	int fd, n;
 
-	pf->path = NULL;
-	pf->fd = -1;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1 && errno == ELOOP) {
 		snprintf(
 		    err, errlen, "pidfile %s: is a symlink, refusing", path);
@@ -89,8 +129,8 @@ pidfile_create(struct pidfile *pf, const char *path, char *err, size_t errlen)
 		    errno == EWOULDBLOCK) {
 			other = pidfile_parse(fd);
 			snprintf(err, errlen,
-			    "pidfile %s: another master (pid %d) is running",
-			    path, (int)other);
+			    "pidfile %s: already running (pid %d)", path,
+			    (int)other);
 			close(fd);
 			return -1;
 		}
@@ -125,6 +165,20 @@ pidfile_create(struct pidfile *pf, const char *path, char *err, size_t errlen)
 	}
 	pf->fd = fd;
 	return 0;
+}
+
+int
+pidfile_create(struct pidfile *pf, const char *path, char *err, size_t errlen)
+{
+	int dirfd, rc;
+
+	pf->path = NULL;
+	pf->fd = -1;
+	if ((dirfd = pidfile_lock_dir(path, err, errlen)) == -1)
+		return -1;
+	rc = pidfile_create_locked(pf, path, err, errlen);
+	close(dirfd); /* releases the lock */
+	return rc;
 }
 
 int

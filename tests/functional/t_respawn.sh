@@ -105,7 +105,7 @@ wait_exit $second 10
 rc=$?
 note "second master: exit $rc: $(cat "$T/second.err")"
 [ $rc = 1 ] || fail "a second master with the same pidfile exited $rc, not 1"
-grep -q "pidfile $T/baton.pid: another master (pid $BATON_PID) is running" "$T/second.err" ||
+grep -q "pidfile $T/baton.pid: already running (pid $BATON_PID)" "$T/second.err" ||
 	fail "second master said: $(cat "$T/second.err")"
 [ "$(cat "$T/baton.pid")" = "$BATON_PID" ] || fail "pidfile now holds $(cat "$T/baton.pid")"
 [ "$(http_get "$url/")" = ok ] || fail "first master not serving after the second one's attempt"

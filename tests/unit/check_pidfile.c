@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,7 @@ child_tries(const char *p)
 			_exit(3);
 		if (pidfile_create(&other, p, err, sizeof(err)) == 0)
 			_exit(1);
-		_exit(strstr(err, "another master (pid ") != NULL ? 0 : 2);
+		_exit(strstr(err, "already running (pid ") != NULL ? 0 : 2);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
@@ -142,8 +143,7 @@ START_TEST(test_second_create_refused)
 	ck_assert_int_eq(pidfile_create(&pf, path, err, sizeof(err)), 0);
 	/* flock is per open file description: even we are refused. */
 	ck_assert_int_eq(pidfile_create(&again, path, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "another master (pid %d) is running",
-	    (int)getpid());
+	snprintf(want, sizeof(want), "already running (pid %d)", (int)getpid());
 	ck_assert_msg(strstr(err, want) != NULL, "%s", err);
 	ck_assert_int_eq(again.fd, -1);
 	ck_assert_ptr_null(again.path);
@@ -311,8 +311,63 @@ START_TEST(test_unwritable_dir)
 
 	snprintf(p, sizeof(p), "%s/no/such/dir/baton.pid", dir);
 	ck_assert_int_eq(pidfile_create(&pf, p, err, sizeof(err)), -1);
-	ck_assert_msg(strstr(err, "cannot create") != NULL, "%s", err);
+	ck_assert_msg(
+	    strstr(err, "cannot open its directory") != NULL, "%s", err);
 	ck_assert_int_eq(pf.fd, -1);
+}
+END_TEST
+
+/*
+ * Eight masters start at the same instant on one pidfile: exactly one
+ * wins, every other one is told it is already running. Without the
+ * directory's lock, several pass the check and rename their file in turn.
+ */
+START_TEST(test_simultaneous_start)
+{
+	enum { N = 8 };
+	int go[2], res[2], i, won = 0, refused = 0, status;
+	pid_t kids[N];
+	char p[192], c;
+
+	snprintf(p, sizeof(p), "%s/race.pid", dir);
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(res), 0);
+	for (i = 0; i < N; i++) {
+		kids[i] = fork();
+		ck_assert_int_ne(kids[i], -1);
+		if (kids[i] == 0) {
+			struct pidfile pf;
+			char err[512] = "";
+
+			close(go[1]);
+			(void)!read(go[0], &c, 1); /* EOF: everyone at once */
+			if (pidfile_create(&pf, p, err, sizeof(err)) == 0)
+				c = 'w';
+			else
+				c = strstr(err, "already running (pid ") ? 'r'
+				                                         : 'x';
+			(void)!write(res[1], &c, 1);
+			if (c == 'w')
+				pause(); /* hold the lock until killed */
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(res[1]);
+	close(go[1]);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(read(res[0], &c, 1), 1);
+		won += c == 'w';
+		refused += c == 'r';
+	}
+	for (i = 0; i < N; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], &status, 0);
+	}
+	close(res[0]);
+	unlink(p);
+	ck_assert_int_eq(won, 1);
+	ck_assert_int_eq(refused, N - 1);
 }
 END_TEST
 
@@ -334,6 +389,8 @@ pidfile_suite(void)
 	tcase_add_test(tc, test_rename_fails);
 	tcase_add_test(tc, test_remove_only_ours);
 	tcase_add_test(tc, test_unwritable_dir);
+	/* A race: five rounds, so that a lost lock shows. */
+	tcase_add_loop_test(tc, test_simultaneous_start, 0, 5);
 	suite_add_tcase(s, tc);
 	return s;
 }
