@@ -6,6 +6,7 @@
  * decides.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,6 +72,22 @@ main_exe_path(const char *argv0)
 	return NULL;
 }
 
+/*
+ * Started with 0, 1 or 2 closed, the first descriptor we open would take
+ * its place: the event loop's fd would become fd 2 and every log line
+ * would be written into it. /dev/null fills the gap before anything opens.
+ */
+static void
+main_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) == -1)
+			_exit(1);
+}
+
 static int
 main_signal(const struct config *cfg, const char *command)
 {
@@ -115,6 +132,7 @@ main(int argc, char *argv[])
 	sigset_t none;
 	int ch, test = 0, rc, probe;
 
+	main_std_fds();
 	while ((ch = getopt(argc, argv, "c:dhs:tV")) != -1) {
 		switch (ch) {
 		case 'c':
