@@ -25,6 +25,9 @@
 #define CONFIG_LINE_MAX 4095
 /* Workers get listeners at fds 3..66; more would need a bigger table. */
 #define CONFIG_LISTENERS_MAX 64
+/* workers, and TTIN/TTOU/batonctl scale, never go beyond this. */
+#define CONFIG_WORKERS_MAX      4096
+#define CONFIG_WORKERS_MAX_TEXT "4096"
 
 /* Readiness check kinds, the `ready =` key. */
 enum ready_kind {

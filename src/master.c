@@ -7,6 +7,7 @@
  * which acts from the master's own state: nothing below calls up into it.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -671,11 +672,27 @@ master_shutdown(struct master *m, int fast)
 	master_wake(m);
 }
 
+/*
+ * How many workers one generation may have: the most `workers` takes, or
+ * fewer when RLIMIT_NPROC says so (a fork beyond it would fail anyway, and
+ * root, whom the kernel does not limit, should not fork-bomb either).
+ */
+static int
+master_workers_max(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < CONFIG_WORKERS_MAX)
+		return rl.rlim_cur > 0 ? (int)rl.rlim_cur : 1;
+	return CONFIG_WORKERS_MAX;
+}
+
 int
 master_scale(struct master *m, int delta)
 {
 	struct generation *g = m->current;
-	int n, was;
+	int n, was, max;
 
 	if (master_state_stopping(m) || g == NULL) {
 		log_info("scale: no generation is serving, ignored");
@@ -689,6 +706,13 @@ master_scale(struct master *m, int delta)
 	}
 	/* One worker at a time, as TTIN/TTOU do; it stops at one worker. */
 	for (n = g->target; delta != 0; delta -= delta > 0 ? 1 : -1) {
+		if (delta > 0 && n >= (max = master_workers_max())) {
+			log_warnx("scale: refused beyond %d workers (%s)", max,
+			    max == CONFIG_WORKERS_MAX
+			        ? "the most `workers` takes"
+			        : "RLIMIT_NPROC");
+			break;
+		}
 		was = n;
 		if ((n = generation_scale(g, delta > 0 ? 1 : -1)) == was)
 			break;

@@ -128,8 +128,8 @@ master_control_scale(
 	delta = req->relative ? req->n : req->n - m->current->target;
 	if (m->current->target + delta < 1)
 		return "scale: a generation keeps at least one worker";
-	if (m->current->target + delta > 4096)
-		return "scale: at most 4096 workers";
+	if (m->current->target + delta > CONFIG_WORKERS_MAX)
+		return "scale: at most " CONFIG_WORKERS_MAX_TEXT " workers";
 	if ((n = master_scale(m, (int)delta)) == -1)
 		return "scale: ignored (see the log)";
 	json_object_set_new(reply, "generation", json_integer(m->current->id));

@@ -156,7 +156,7 @@ run_baton t -t -c "$T/link.ini"
 # One endless line: reported at its line, not read forever.
 { head -n 6 "$T/good.ini"; printf 'workers = 2 ; '; head -c 100000 /dev/zero | tr '\0' x; echo; } >"$T/long.ini"
 run_baton t -t -c "$T/long.ini"
-[ $RC = 1 ] && [ "$(cat "$T/t.err")" = "baton: $T/long.ini:7: line too long (max 199 characters)" ] ||
+{ [ $RC = 1 ] && [ "$(cat "$T/t.err")" = "baton: $T/long.ini:7: line too long (max 199 characters)" ]; } ||
 	fail "long line: exit $RC, '$(cat "$T/t.err")'"
 note "long.ini: $(cat "$T/t.err")"
 
