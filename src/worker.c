@@ -424,6 +424,10 @@ worker_stop(struct worker *w, int sig, ev_tstamp timeout_s)
 	struct ev_loop *loop = w->sh->loop;
 
 	readiness_stop(&w->ready);
+	/* Stopped again (a QUIT after a reload): the KILL never comes later. */
+	if (w->state == WORKER_STOPPING && ev_is_active(&w->deadline) &&
+	    ev_timer_remaining(loop, &w->deadline) <= timeout_s)
+		return;
 	ev_timer_stop(loop, &w->deadline);
 	if (w->pid == 0)
 		return;

@@ -385,6 +385,37 @@ START_TEST(test_stop_timeout_kills)
 }
 END_TEST
 
+/*
+ * A second stop (a QUIT after the reload that retired it) never pushes the
+ * KILL later: the deadline already armed stands when it is the sooner.
+ */
+START_TEST(test_second_stop_keeps_deadline)
+{
+	char cmd[256], armed[128];
+	ev_tstamp t0;
+
+	if (!unit_have("/bin/sh") || !unit_have("/bin/sleep"))
+		return;
+	snprintf(armed, sizeof(armed), "%s/armed", dir);
+	snprintf(cmd, sizeof(cmd),
+	    "/bin/sh -c 'trap \"\" TERM; : > %s; exec /bin/sleep 30'", armed);
+	make_worker(cmd, "ready = none\n", 0);
+	spawn();
+	run_until(&got.ready, 1, 2.0, "ready");
+	unit_run_until(file_exists, armed, 3.0, armed);
+
+	ev_now_update(loop);
+	t0 = ev_now(loop);
+	worker_stop(w, SIGTERM, 0.3);
+	unit_run_for(0.1);
+	worker_stop(w, SIGTERM, 30.0); /* must not postpone the KILL */
+	run_until(&got.exited, 1, 3.0, "SIGKILL at the first deadline");
+	ck_assert(WIFSIGNALED(got.status));
+	ck_assert_int_eq(WTERMSIG(got.status), SIGKILL);
+	ck_assert_double_lt(got.exited_at - t0, 5.0);
+}
+END_TEST
+
 /* worker_retire uses the configured stop_signal. */
 START_TEST(test_retire_stop_signal)
 {
@@ -686,6 +717,7 @@ worker_suite(void)
 	tcase_add_test(tc, test_exit_before_ready);
 	tcase_add_test(tc, test_ready_timeout);
 	tcase_add_test(tc, test_stop_timeout_kills);
+	tcase_add_test(tc, test_second_stop_keeps_deadline);
 	tcase_add_test(tc, test_retire_stop_signal);
 	tcase_add_test(tc, test_transition_table);
 	tcase_add_test(tc, test_exited_cannot_be_ready);
