@@ -30,18 +30,24 @@
 #define BATON_VERSION "0.1.0"
 #endif
 #define BATON_DEFAULT_CONFIG "/etc/baton/baton.ini"
+/* -n: the master answers a reload it need not wait for at once. */
+#define MAIN_CONTROL_TIMEOUT_S 10.0
 
 static void
 main_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: baton [-dhtV] [-c file] [-s signal]\n"
+	    "usage: baton [-dhntV] [-c file] [-s signal]\n"
 	    "  -c file    configuration file (default " BATON_DEFAULT_CONFIG
 	    ")\n"
 	    "  -t         check the configuration and exit\n"
 	    "  -s signal  send a signal to the running master: reload, "
 	    "upgrade,\n"
-	    "             retire, quit, stop, reopen\n"
+	    "             retire, quit, stop, reopen, more, fewer; with "
+	    "`control`,\n"
+	    "             reload waits for the outcome (exit 1: rejected or "
+	    "rolled back)\n"
+	    "  -n         with -s reload: do not wait for the outcome\n"
 	    "  -d         log debug messages\n"
 	    "  -V         print the version and exit\n"
 	    "  -h         this help\n");
@@ -88,8 +94,63 @@ main_std_fds(void)
 			_exit(1);
 }
 
+/*
+ * `baton -s reload` with `control` set: the reload as batonctl(8) asks for
+ * it, so that a deploy (systemctl reload, a script) learns its outcome
+ * instead of a signal's "sent". Exit codes are batonctl's: 0 the new
+ * generation is active (or, with nowait, the reload was accepted), 1
+ * rejected or rolled back with the reason exactly as the master logged
+ * it, 2 the master could not be reached or refused us.
+ */
 static int
-main_signal(const struct config *cfg, const char *command)
+main_signal_control(const struct config *cfg, const char *command, int nowait)
+{
+	struct control_request req = {.cmd = CONTROL_RELOAD, .wait = !nowait};
+	char err[CONFIG_ERR_MAX];
+	const char *why;
+	json_t *ans;
+	int fd, rc;
+
+	if ((fd = control_connect(cfg->control, err, sizeof(err))) == -1) {
+		fprintf(stderr, "baton: -s %s: %s\n", command, err);
+		return 2;
+	}
+	/*
+	 * No limit of our own: the master answers within ready_timeout of
+	 * the generation it starts, and whoever runs us (systemd's reload
+	 * timeout, a deploy's) bounds the rest.
+	 */
+	ans = control_call(
+	    fd, &req, nowait ? MAIN_CONTROL_TIMEOUT_S : 0, err, sizeof(err));
+	close(fd);
+	if (ans == NULL) {
+		fprintf(stderr, "baton: -s %s: %s: %s\n", command, cfg->control,
+		    err);
+		return 2;
+	}
+	if (json_is_true(json_object_get(ans, "ok"))) {
+		if (nowait)
+			printf("baton: -s %s: requested\n", command);
+		else
+			printf("baton: -s %s: generation %" JSON_INTEGER_FORMAT
+			       " is active\n",
+			    command,
+			    json_integer_value(
+			        json_object_get(ans, "generation")));
+		rc = 0;
+	} else {
+		why = json_string_value(json_object_get(ans, "error"));
+		fprintf(stderr, "baton: -s %s: %s\n", command,
+		    why != NULL ? why : "failed");
+		/* Refused (permission, busy): as unreachable as no socket. */
+		rc = json_is_true(json_object_get(ans, "refused")) ? 2 : 1;
+	}
+	json_decref(ans);
+	return rc;
+}
+
+static int
+main_signal(const struct config *cfg, const char *command, int nowait)
 {
 	char err[CONFIG_ERR_MAX];
 	int sig;
@@ -98,10 +159,16 @@ main_signal(const struct config *cfg, const char *command)
 	if ((sig = signals_for_command(command)) == -1) {
 		fprintf(stderr,
 		    "baton: -s %s: unknown signal (use reload, upgrade, "
-		    "retire, quit, stop or reopen)\n",
+		    "retire, quit, stop, reopen, more or fewer)\n",
 		    command);
 		return 1;
 	}
+	if (nowait && sig != SIGHUP) {
+		fprintf(stderr, "baton: -n goes with -s reload only\n");
+		return 1;
+	}
+	if (sig == SIGHUP && cfg->control != NULL)
+		return main_signal_control(cfg, command, nowait);
 	if (cfg->pidfile == NULL) {
 		fprintf(stderr, "baton: -s %s: %s sets no pidfile\n", command,
 		    cfg->path);
@@ -130,10 +197,10 @@ main(int argc, char *argv[])
 	struct master m;
 	char *exe;
 	sigset_t none;
-	int ch, test = 0, rc, probe;
+	int ch, test = 0, nowait = 0, rc, probe;
 
 	main_std_fds();
-	while ((ch = getopt(argc, argv, "c:dhs:tV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dhns:tV")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -144,6 +211,9 @@ main(int argc, char *argv[])
 		case 'h':
 			main_usage(stdout);
 			return 0;
+		case 'n':
+			nowait = 1;
+			break;
 		case 's':
 			command = optarg;
 			break;
@@ -207,7 +277,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if (command != NULL) {
-		rc = main_signal(cfg, command);
+		rc = main_signal(cfg, command, nowait);
 		config_free(cfg);
 		return rc;
 	}

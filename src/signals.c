@@ -12,7 +12,10 @@
 
 #include "signals.h"
 
-/* nginx's semantics where nginx has the signal; unicorn's for TTIN/TTOU. */
+/*
+ * nginx's semantics where nginx has the signal; unicorn's for TTIN/TTOU,
+ * whose `baton -s` names say what they do (as SIGNAL_MORE/FEWER do).
+ */
 const struct signal_entry signals_table[SIGNALS_COUNT] = {
     {SIGHUP, SIGNAL_RELOAD, "reload"},
     {SIGUSR2, SIGNAL_UPGRADE, "upgrade"},
@@ -21,8 +24,8 @@ const struct signal_entry signals_table[SIGNALS_COUNT] = {
     {SIGTERM, SIGNAL_TERMINATE, "stop"},
     {SIGINT, SIGNAL_INTERRUPT, NULL},
     {SIGUSR1, SIGNAL_REOPEN, "reopen"},
-    {SIGTTIN, SIGNAL_MORE, NULL},
-    {SIGTTOU, SIGNAL_FEWER, NULL},
+    {SIGTTIN, SIGNAL_MORE, "more"},
+    {SIGTTOU, SIGNAL_FEWER, "fewer"},
 };
 const int signals_count = SIGNALS_COUNT;
 /* One action per entry: a new signal must grow SIGNALS_COUNT with it. */
