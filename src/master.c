@@ -210,21 +210,32 @@ master_speaks(const struct master *m)
 	return m->upgrade_pid == 0;
 }
 
+/*
+ * STATUS= for `systemctl status`, with READY=1 when a reload or start ends
+ * (ready) or alone when only the serving generation's workers changed.
+ * The count is the generation's target, not its live processes: a worker
+ * scaled away is still draining, a crashed one comes back by itself, and
+ * what says so is the event in front.
+ */
 static void
-master_status(struct master *m, const char *what)
+master_status_send(struct master *m, int ready, const char *what)
 {
 	if (!master_speaks(m))
 		return;
 	if (m->current != NULL)
 		sdnotify_send(&m->sd,
-		    "READY=1\nSTATUS=%s; generation %u "
-		    "serving with %d workers",
-		    what, m->current->id, generation_count(m->current, -1));
+		    "%sSTATUS=%s; generation %u serving with %d worker%s",
+		    ready ? "READY=1\n" : "", what, m->current->id,
+		    m->current->target, m->current->target == 1 ? "" : "s");
 	else
-		sdnotify_send(&m->sd,
-		    "READY=1\nSTATUS=%s; no generation "
-		    "serving",
-		    what);
+		sdnotify_send(&m->sd, "%sSTATUS=%s; no generation serving",
+		    ready ? "READY=1\n" : "", what);
+}
+
+static void
+master_status(struct master *m, const char *what)
+{
+	master_status_send(m, 1, what);
 }
 
 int
@@ -781,8 +792,10 @@ static void
 master_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 {
 	struct master *m = ev_userdata(loop);
+	struct generation *serving = NULL;
 	struct worker *w;
-	char how[64];
+	char how[64], what[128];
+	int target, index;
 
 	(void)revents;
 	if (m->upgrade_pid != 0 && c->rpid == m->upgrade_pid) {
@@ -799,7 +812,26 @@ master_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	    !w->retired) {
 		m->counters.worker_crashes++;
 		if (m->current != NULL && w->sh->generation == m->current->id)
-			m->counters.respawns++;
+			serving = m->current;
 	}
+	if (serving == NULL) {
+		worker_exited(w, c->rstatus);
+		return;
+	}
+	m->counters.respawns++;
+	/*
+	 * The generation decides between a respawn and giving the worker up
+	 * (EX_CONFIG): its target drops only for the latter. Told here, as
+	 * the generation must not call up and only the master speaks to
+	 * systemd.
+	 */
+	target = serving->target;
+	index = w->index;
+	worker_describe_status(c->rstatus, how, sizeof(how));
 	worker_exited(w, c->rstatus);
+	snprintf(what, sizeof(what), "worker %d (pid %d) %s; %s", index,
+	    (int)c->rpid, how,
+	    serving->target < target ? "not respawned (EX_CONFIG)"
+	                             : "respawning");
+	master_status_send(m, 0, what);
 }
