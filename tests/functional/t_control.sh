@@ -6,8 +6,11 @@
 # --json matches /proc; scale changes the live count; another uid is
 # refused; garbage, silence, a 1 MiB line, binary data and 200 clients at
 # once are refused or dropped, with 0 requests lost and the master still
-# answering. A file, a directory or a symlink at the control path stops
-# both -t and the start with a clear error.
+# answering. `baton -s reload` goes through the socket the same way (0 on
+# a good build, 1 with the logged reason on a crashing one, 2 unreachable;
+# -n does not wait) and `baton -s more|fewer` scale. A file, a directory
+# or a symlink at the control path stops both -t and the start with a
+# clear error.
 . "$(dirname "$0")/lib.sh"
 
 BATONCTL=$BUILD/batonctl
@@ -129,10 +132,8 @@ r1=$!
 wait_log "$T/baton.log" 'generation 5: .*starting' 10
 timeout 60 "$BATONCTL" -S "$sock" reload >"$T/r2.out" 2>&1 &
 r2=$!
-wait_exit $r1 40
-[ $? = 0 ] || fail "first of two reloads: $(cat "$T/r1.out")"
-wait_exit $r2 40
-[ $? = 0 ] || fail "second of two reloads: $(cat "$T/r2.out")"
+wait_exit $r1 40 || fail "first of two reloads: $(cat "$T/r1.out")"
+wait_exit $r2 40 || fail "second of two reloads: $(cat "$T/r2.out")"
 grep -q 'generation 5 is active' "$T/r1.out" || fail "first: $(cat "$T/r1.out")"
 grep -q 'generation 6 is active' "$T/r2.out" ||
 	fail "the coalesced reload did not report generation 6: $(cat "$T/r2.out")"
@@ -215,15 +216,17 @@ if [ "$EUID" = 0 ]; then
 	as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 	out=$(timeout 10 "${as_nobody[@]}" "$BATONCTL" -S "$sock" status 2>&1)
 	rc=$?
-	[ $rc = 2 ] && [[ $out == *"Permission denied"* ]] ||
+	if [ $rc != 2 ] || [[ $out != *"Permission denied"* ]]; then
 		fail "nobody, socket 0600: exit $rc: $out"
+	fi
 	# Past the file mode, SO_PEERCRED still refuses it.
 	chmod 0666 "$sock"
 	out=$(timeout 10 "${as_nobody[@]}" "$BATONCTL" -S "$sock" status 2>&1)
 	rc=$?
 	chmod 0600 "$sock"
-	[ $rc = 2 ] && [[ $out == *"permission denied"* ]] ||
+	if [ $rc != 2 ] || [[ $out != *"permission denied"* ]]; then
 		fail "nobody, socket 0666: exit $rc: $out"
+	fi
 	wait_log "$T/baton.log" 'control: pid [0-9]+ \(uid 65534\): permission denied' 5
 	note "uid 65534 refused by the file mode and by SO_PEERCRED"
 else
@@ -341,6 +344,71 @@ busy_lines=$(count_log "$T/baton.log" 'control: .*busy')
 [ "$busy_lines" -le 3 ] || fail "busy logged $busy_lines times (not rate limited)"
 ctl status
 [ $rc = 0 ] || fail "the master does not answer after the bad input"
+
+# --- baton -s through the control socket --------------------------------
+# bsig ARGS...: `baton -c t.ini ARGS` bounded in time; output in
+# $T/bsig.out, status in rc.
+bsig()
+{
+	timeout 60 "${BATON_CMD[@]}" -c "$T/t.ini" "$@" >"$T/bsig.out" 2>&1
+	rc=$?
+	note "baton $* -> $rc: $(head -c 300 "$T/bsig.out" | tr '\n' ' ')"
+}
+# The scaled count (3) survives reloads: the file still says 2.
+conf ""
+bsig -s reload
+[ $rc = 0 ] || fail "baton -s reload exited $rc"
+grep -qx 'baton: -s reload: generation 7 is active' "$T/bsig.out" ||
+	fail "baton -s reload: $(cat "$T/bsig.out")"
+grep -q 'generation 7: starting -> active' "$T/baton.log" ||
+	fail "baton -s reload returned before generation 7 was active"
+pid=$(http_get "$url/pid") || fail "no answer after baton -s reload"
+[ "$(proc_env "$pid" BATON_GENERATION)" = 7 ] ||
+	fail "pid $pid is not of generation 7"
+
+conf --crash-on-start
+bsig -s reload
+[ $rc = 1 ] || fail "crashing build: baton -s reload exited $rc"
+reason=$(sed -n 's/^baton: -s reload: //p' "$T/bsig.out")
+[[ $reason =~ ^generation\ 8:\ rolled\ back:\ worker\ [0-9]\ exited\ with\ status\ 1\ before\ it\ was\ ready$ ]] ||
+	fail "crashing build: baton -s reload said \"$reason\""
+grep -qF "$reason; generation 7 keeps serving" "$T/baton.log" ||
+	fail "baton -s reload's reason is not the one logged: $reason"
+pid=$(http_get "$url/pid") || fail "no answer after the rollback"
+[ "$(proc_env "$pid" BATON_GENERATION)" = 7 ] ||
+	fail "generation 7 is not serving after the rollback"
+
+# -n: fire and forget, as the signal was; only for reload.
+conf ""
+bsig -n -s reload
+[ $rc = 0 ] || fail "baton -n -s reload exited $rc"
+grep -qx 'baton: -s reload: requested' "$T/bsig.out" ||
+	fail "baton -n -s reload: $(cat "$T/bsig.out")"
+wait_log "$T/baton.log" 'generation 9: starting -> active' 20
+bsig -n -s retire
+[ $rc = 1 ] || fail "baton -n -s retire exited $rc, not 1"
+grep -q 'retire: ' "$T/baton.log" && fail "-n -s retire reached the master"
+
+# A socket nobody answers on: a connection error, exit 2.
+sed "s|^control = .*|control = $T/nobody.sock|" "$T/t.ini" >"$T/other.ini"
+timeout 20 "${BATON_CMD[@]}" -c "$T/other.ini" -s reload >"$T/bsig.out" 2>&1
+rc=$?
+[ $rc = 2 ] || fail "no master on the socket: exit $rc, not 2"
+grep -q "^baton: -s reload: .*$T/nobody.sock" "$T/bsig.out" ||
+	fail "no master on the socket: $(cat "$T/bsig.out")"
+
+# more / fewer: TTIN and TTOU by name.
+wait_log "$T/baton.log" 'generation 7: draining -> gone' 30
+wait_for "generation 9 settled with 3 workers" 20 has_children 3
+bsig -s more
+[ $rc = 0 ] || fail "baton -s more exited $rc"
+wait_for "4 workers after -s more" 20 has_children 4
+wait_log "$T/baton.log" 'scale: generation 9 now has 4 workers' 10
+bsig -s fewer
+[ $rc = 0 ] || fail "baton -s fewer exited $rc"
+wait_for "3 workers after -s fewer" 20 has_children 3
+wait_log "$T/baton.log" 'scale: generation 9 now has 3 workers' 10
+note "baton -s reload 0 / 1 with the logged reason / 2 unreachable; more, fewer"
 
 sleep 1
 load_stop ctl
