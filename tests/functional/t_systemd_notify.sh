@@ -3,11 +3,12 @@
 # fakesystemd tells systemd exactly what it does, from the master's pid only:
 # READY=1 once generation 1 is active; RELOADING=1 (with MONOTONIC_USEC) then
 # READY=1 around a HUP, also when the reload is rolled back (STATUS= says
-# so) or the workers are not notify-ready; after USR2 the new master sends
-# MAINPID=<its pid> and READY=1, systemd follows it, and the QUIT of the old
-# master leaves the service running; a USR2 rolled back by TERM to the new
-# master leaves it running under the old one; STOPPING=1 on TERM.  No
-# worker's message ever reaches systemd.
+# so) or the workers are not notify-ready; a serving worker's crash
+# updates STATUS= alone (respawning, or not respawned on exit 78); after
+# USR2 the new master sends MAINPID=<its pid> and READY=1, systemd follows
+# it, and the QUIT of the old master leaves the service running; a USR2
+# rolled back by TERM to the new master leaves it running under the old
+# one; STOPPING=1 on TERM.  No worker's message ever reaches systemd.
 . "$(dirname "$0")/lib.sh"
 . "$FT_DIR/systemd.sh"
 
@@ -92,6 +93,42 @@ kinds=$(sd_kinds "$master")
 	fail "master sent '$kinds', want READY then 3 times RELOADING READY"
 delays=$(sd_check_reloading "$master") || fail "$delays"
 note "$(echo "$delays" | tr '\n' ';')"
+
+# --- a serving worker dies: STATUS= says respawning, or given up ----------
+# The app refuses its configuration (exit 78, EX_CONFIG) once the marker
+# exists: a worker killed then is respawned once, into that exit.
+write_conf "$T/t.ini" <<EOF
+[baton]
+pidfile = $T/t.pid
+[app]
+command = /bin/sh -c 'test -e $T/marker && exit 78 || exec $DEMOAPP --ready-delay 100'
+workers = 2
+ready = delay:200ms
+ready_timeout = 3s
+stop_timeout = 10s
+[listen http]
+address = 127.0.0.1:$port
+EOF
+baton_signal HUP
+fake_wait_active "$master" 5 15
+sd_wait "READY=1 after the reload to generation 5" \
+	"^${master}[|]READY=1[|]STATUS=[^|]*generation 5 serving with 2 workers" 10
+wait_log "$T/baton.log" 'generation 4: draining -> gone' 15
+victim=$(sed -nE 's/.*generation 5 worker 0 pid ([0-9]+): starting -> ready.*/\1/p' \
+	"$T/baton.log" | tail -n 1)
+[ -n "$victim" ] || fail "no ready worker 0 in generation 5"
+touch "$T/marker"
+kill -KILL "$victim" || fail "cannot kill worker $victim"
+sd_wait "STATUS= after the crash of pid $victim" \
+	"^${master}[|]STATUS=worker 0 \\(pid $victim\\) killed by signal 9 \\(KILL\\); respawning; generation 5 serving with 2 workers\$" 10
+sd_wait "STATUS= after the respawn exited 78" \
+	"^${master}[|]STATUS=worker 0 \\(pid [0-9]+\\) exited with status 78; not respawned \\(EX_CONFIG\\); generation 5 serving with 1 worker\$" 10
+rm -f "$T/marker"
+note "crash: $(sd_msgs | grep -E "^${master}[|]STATUS=worker" | tr '\n' ' ')"
+sd_sync
+kinds=$(sd_kinds "$master")
+[ "$kinds" = "READY RELOADING READY RELOADING READY RELOADING READY RELOADING READY" ] ||
+	fail "a worker's crash changed the service state: '$kinds'"
 
 # --- USR2: the new master becomes the main pid --------------------------
 baton_signal USR2
