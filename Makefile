@@ -56,7 +56,8 @@ endif
 
 BATON_MODULES = log parse address config_file config_keys config_command \
 	config credentials listener pidfile signals childenv upgrade \
-	notify master_state master_upgrade control control_server master_control \
+	notify master_state master_upgrade master_systemd \
+	control control_server master_control \
 	seccomp seccomp_probe drain intercept \
 	worker generation readiness sdnotify master
 BATON_OBJS = $(BATON_MODULES:%=$(BUILD)/src/%.o) $(BUILD)/src/main.o

@@ -154,90 +154,6 @@ fail:
 	return -1;
 }
 
-/*
- * fdstore = yes: systemd keeps every listener across a crash of ours. Names
- * the config in force no longer gives to the same socket are removed first,
- * or systemd would keep a dropped port bound (connections would hang there
- * instead of being refused).
- */
-static void
-master_store_fds(
-    struct master *m, const struct config *oldcfg, struct listener **oldset)
-{
-	size_t i;
-	int k;
-
-	if (!m->cfg->fdstore || m->sd.fd == -1)
-		return;
-	for (i = 0; oldcfg != NULL && i < oldcfg->nlisteners; i++) {
-		k = config_listener_index(m->cfg, oldcfg->listeners[i].name);
-		if (k == -1 || m->active[k] != oldset[i])
-			sdnotify_remove_fd(&m->sd, oldcfg->listeners[i].name);
-	}
-	for (i = 0; i < m->cfg->nlisteners; i++)
-		if (sdnotify_store_fd(&m->sd, m->active[i]->fd,
-		        m->cfg->listeners[i].name) == -1)
-			log_warn(
-			    "fdstore: [listen %s]", m->cfg->listeners[i].name);
-}
-
-/* Sockets passed by systemd (socket activation, or its fd store). */
-static int
-master_adopt_systemd(struct master *m, char *err, size_t errlen)
-{
-	struct sdnotify_fd *fds = NULL;
-	int i, n;
-
-	if ((n = sdnotify_listen_fds(&fds, err, errlen)) <= 0) {
-		free(fds);
-		return n;
-	}
-	for (i = 0; i < n; i++)
-		if (listener_adopt(&m->listeners, fds[i].fd, fds[i].name,
-		        "systemd", 0, err, errlen) == -1)
-			break;
-	free(fds);
-	return i == n ? 0 : -1;
-}
-
-/*
- * While a new master of ours runs it may be systemd's main process: an old
- * master's READY, RELOADING or STOPPING would then speak for the service.
- */
-static int
-master_speaks(const struct master *m)
-{
-	return m->upgrade_pid == 0;
-}
-
-/*
- * STATUS= for `systemctl status`, with READY=1 when a reload or start ends
- * (ready) or alone when only the serving generation's workers changed.
- * The count is the generation's target, not its live processes: a worker
- * scaled away is still draining, a crashed one comes back by itself, and
- * what says so is the event in front.
- */
-static void
-master_status_send(struct master *m, int ready, const char *what)
-{
-	if (!master_speaks(m))
-		return;
-	if (m->current != NULL)
-		sdnotify_send(&m->sd,
-		    "%sSTATUS=%s; generation %u serving with %d worker%s",
-		    ready ? "READY=1\n" : "", what, m->current->id,
-		    m->current->target, m->current->target == 1 ? "" : "s");
-	else
-		sdnotify_send(&m->sd, "%sSTATUS=%s; no generation serving",
-		    ready ? "READY=1\n" : "", what);
-}
-
-static void
-master_status(struct master *m, const char *what)
-{
-	master_status_send(m, 1, what);
-}
-
 int
 master_init(struct master *m, struct ev_loop *loop, const char *path,
     const char *exe, char **argv, struct config *cfg, char *err, size_t errlen)
@@ -266,7 +182,7 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	if (sdnotify_open(&m->sd, err, errlen) == -1 ||
 	    upgrade_inherit(&m->listeners, &m->old_master, &m->last_id, err,
 	        errlen) == -1 ||
-	    master_adopt_systemd(m, err, errlen) == -1)
+	    master_systemd_adopt(m, err, errlen) == -1)
 		goto fail;
 	if (cfg->pidfile != NULL &&
 	    pidfile_create(&m->pidfile, cfg->pidfile, err, errlen) == -1)
@@ -310,7 +226,7 @@ master_init(struct master *m, struct ev_loop *loop, const char *path,
 	if (cfg->fdstore && m->sd.fd == -1)
 		log_warnx("fdstore: NOTIFY_SOCKET is not set (not under "
 		          "systemd): nothing is stored");
-	master_store_fds(m, NULL, NULL);
+	master_systemd_store_fds(m, NULL, NULL);
 	log_info("master pid %d: started with %s", (int)getpid(), path);
 	if (master_spawn_generation(m, cfg, ls, err, errlen) == -1) {
 		log_warnx("master pid %d: cannot start the first generation: "
@@ -341,7 +257,7 @@ master_finish(struct master *m)
 	    (!m->started && upgrade_parent_is(m->old_master)))
 		for (l = m->listeners; l != NULL; l = l->next)
 			l->unlink_path = 0;
-	if (master_speaks(m))
+	if (master_systemd_speaks(m))
 		sdnotify_send(
 		    &m->sd, "STATUS=exiting with status %d", m->exit_code);
 	notify_close(&m->notify);
@@ -436,12 +352,12 @@ master_reload(struct master *m)
 		break;
 	}
 	log_info("reload: reading %s", m->config_path);
-	if (master_speaks(m))
+	if (master_systemd_speaks(m))
 		sdnotify_reloading(&m->sd);
 	if ((cfg = config_load(m->config_path, err, sizeof(err))) == NULL) {
 		log_warnx("reload: %s; keeping %s", err,
 		    m->current ? "the running generation" : "no generation");
-		master_status(m, "reload failed: bad configuration");
+		master_systemd_status(m, "reload failed: bad configuration");
 		master_reload_failed(m, err);
 		return;
 	}
@@ -452,7 +368,7 @@ master_reload(struct master *m)
 		    cfg->intercept_bind ? "intercept_bind" : "intercept_accept",
 		    err,
 		    m->current ? "the running generation" : "no generation");
-		master_status(
+		master_systemd_status(
 		    m, "reload failed: seccomp interception unsupported");
 		master_reload_failed(m, err);
 		config_free(cfg);
@@ -460,7 +376,7 @@ master_reload(struct master *m)
 	}
 	if (listener_acquire(&m->listeners, cfg, &ls, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping the running generation", err);
-		master_status(m, "reload failed: cannot listen");
+		master_systemd_status(m, "reload failed: cannot listen");
 		master_reload_failed(m, err);
 		config_free(cfg);
 		return;
@@ -473,7 +389,8 @@ master_reload(struct master *m)
 		log_warnx("reload: %s; keeping %s", err,
 		    m->current ? "the running generation" : "no generation");
 		config_free(cfg);
-		master_status(m, "reload failed: cannot start a generation");
+		master_systemd_status(
+		    m, "reload failed: cannot start a generation");
 		master_reload_failed(m, "reload: cannot start a generation");
 	}
 }
@@ -516,7 +433,7 @@ master_promote(struct master *m)
 
 		m->active = ls;
 		m->cfg = g->cfg;
-		master_store_fds(m, oldcfg, oldset);
+		master_systemd_store_fds(m, oldcfg, oldset);
 		listener_release(&m->listeners, oldset, oldcfg->nlisteners);
 		if (strcmp(oldcfg->log, g->cfg->log) != 0 &&
 		    log_open(g->cfg->log) == -1)
@@ -535,7 +452,7 @@ master_promote(struct master *m)
 	else
 		m->counters.reloads_ok++;
 	control_server_reload_done(&m->ctl, 1, g->id, NULL);
-	master_status(m, first ? "started" : "reloaded");
+	master_systemd_status(m, first ? "started" : "reloaded");
 	master_settle(m);
 }
 
@@ -568,7 +485,7 @@ master_rollback(struct master *m)
 		master_shutdown(m, 1);
 		return;
 	}
-	master_status(m, why);
+	master_systemd_status(m, why);
 	master_settle(m);
 }
 
@@ -671,7 +588,7 @@ master_shutdown(struct master *m, int fast)
 		    "to master pid %d",
 		    (int)m->old_master, (int)m->old_master);
 		sdnotify_close(&m->sd);
-	} else if (master_speaks(m))
+	} else if (master_systemd_speaks(m))
 		sdnotify_send(&m->sd, "STOPPING=1\nSTATUS=shutting down");
 	m->current = NULL;
 	m->next = NULL;
@@ -732,7 +649,7 @@ master_scale(struct master *m, int delta)
 	m->scaled_base = m->cfg->workers;
 	log_info("scale: generation %u now has %d worker%s", g->id, n,
 	    n == 1 ? "" : "s");
-	master_status(m, "scaled");
+	master_systemd_status(m, "scaled");
 	return n;
 }
 
@@ -833,5 +750,5 @@ master_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	    (int)c->rpid, how,
 	    serving->target < target ? "not respawned (EX_CONFIG)"
 	                             : "respawning");
-	master_status_send(m, 0, what);
+	master_systemd_status_send(m, 0, what);
 }

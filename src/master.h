@@ -111,6 +111,19 @@ void master_respawn(struct master *m);
 /* master_control.c: the answers to the control socket's requests. */
 extern const struct control_events master_control_events;
 
+/* master_systemd.c: listeners into systemd's fd store (names the config
+ * no longer gives to the same socket are removed first). */
+void master_systemd_store_fds(
+    struct master *m, const struct config *oldcfg, struct listener **oldset);
+/* master_systemd.c: adopt systemd's sockets (activation, fd store). */
+int master_systemd_adopt(struct master *m, char *err, size_t errlen);
+/* master_systemd.c: no new master of ours runs, so we speak for the unit. */
+int master_systemd_speaks(const struct master *m);
+/* master_systemd.c: STATUS=what (with READY=1 when ready). */
+void master_systemd_status_send(struct master *m, int ready, const char *what);
+/* master_systemd.c: READY=1 and STATUS=what. */
+void master_systemd_status(struct master *m, const char *what);
+
 /* master_upgrade.c: the new master we started exited with status. */
 void master_upgrade_exited(struct master *m, int status);
 /* master_upgrade.c: in a new master, its first generation is ready. */
